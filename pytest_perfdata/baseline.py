@@ -1,0 +1,345 @@
+"""Baseline files (``baselines/<target>.yaml``): load and validate, with file and line in every error.
+
+A file maps metric names to entries::
+
+    wasm.cold_start:            # the claim "cold start <= 6 ms"
+      statistic: p50
+      max: 6 ms                 # absolute limit (hand-written, kept by --perf-save)
+      regression: 10%           # relative limit against ``value``
+      value: 4.123 ms           # written by --perf-save
+      interval: [4.101 ms, 4.150 ms]
+      reference: 67.5 us        # drift-reference kernel at save time
+      source: {kind: official-docs, reference: "https://..."}
+      status: pending
+      collected: 2025-11-07
+
+Files are parsed with PyYAML's safe loader only (the C one when available), at node level so
+that each problem can name its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, final
+
+import yaml
+
+from .record import DataSource, SourceKind, VerificationStatus
+from .stats import STATISTICS
+from .units import Quantity, UnitError, parse_quantity
+
+__all__ = [
+    "ALLOWED_KEYS",
+    "Baseline",
+    "BaselineError",
+    "BaselineFile",
+    "baseline_path",
+    "known_targets",
+    "load_baseline_file",
+    "parse_baseline_text",
+    "yaml_loader",
+]
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+
+ALLOWED_KEYS: Final = (
+    "statistic",
+    "better",
+    "value",
+    "interval",
+    "max",
+    "min",
+    "regression",
+    "reference",
+    "samples",
+    "source",
+    "status",
+    "collected",
+    "machine",
+    "note",
+)
+
+
+def yaml_loader() -> type[yaml.SafeLoader]:
+    """The safe loader in use (C-accelerated when PyYAML was built with libyaml)."""
+    return _SafeLoader
+
+
+class BaselineError(ValueError):
+    """A problem in a baseline file, located as ``file:line: metric.key: what is wrong``."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str, entry: str | None = None):
+        self.path = Path(path)
+        self.line = line
+        self.entry = entry
+        self.detail = message
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        super().__init__(f"{where}: {entry + ': ' if entry else ''}{message}")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The stored expectation for one metric on one target."""
+
+    metric: str
+    path: Path
+    line: int
+    statistic: str | None = None
+    better: str | None = None
+    value: Quantity | None = None
+    interval: tuple[Quantity, Quantity] | None = None
+    max: Quantity | None = None
+    min: Quantity | None = None
+    regression: float | None = None  # allowed relative worsening, 0.1 for "10%"
+    reference_us: float | None = None
+    samples: int | None = None
+    source: DataSource | None = None
+    status: VerificationStatus = VerificationStatus.PENDING
+    collected: dt.date | None = None
+    machine: str | None = None
+    note: str | None = None
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def age_days(self, today: dt.date) -> int | None:
+        return (today - self.collected).days if self.collected else None
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class BaselineFile:
+    """All baselines of one target, as read from its file (empty when the file does not exist)."""
+
+    target: str
+    path: Path
+    entries: dict[str, Baseline]
+
+    def get(self, metric: str) -> Baseline | None:
+        return self.entries.get(metric)
+
+
+def baseline_path(directory: Path, target: str) -> Path:
+    return directory / f"{target}.yaml"
+
+
+def known_targets(directory: Path) -> list[str]:
+    """Targets that have a baseline file in ``directory``."""
+    if not directory.is_dir():
+        return []
+    return sorted(p.stem for p in directory.glob("*.yaml") if not p.name.startswith("."))
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+
+
+def iter_entries(root: yaml.Node, path: Path) -> Iterator[tuple[yaml.ScalarNode, yaml.Node]]:
+    """Top-level (metric key node, entry node) pairs; refuses non-mappings and duplicate metrics."""
+    if not isinstance(root, yaml.MappingNode):
+        raise BaselineError(path, _line(root), "the file must be a mapping of metric names to entries")
+    seen: dict[str, int] = {}
+    for key, value in root.value:
+        if not isinstance(key, yaml.ScalarNode) or not str(key.value).strip():
+            raise BaselineError(path, _line(key), "a metric name must be a non-empty string")
+        name = str(key.value)
+        if name in seen:
+            raise BaselineError(path, _line(key), f"duplicate metric (first defined on line {seen[name]})", name)
+        seen[name] = _line(key)
+        yield key, value
+
+
+def compose(text: str, path: Path) -> yaml.Node | None:
+    """Parse ``text`` to a node tree with the safe loader; syntax errors become BaselineErrors."""
+    try:
+        return yaml.compose(text, Loader=_SafeLoader)  # type: ignore[no-any-return]
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise BaselineError(path, line, f"not valid YAML: {error.problem or error}") from None
+    except yaml.YAMLError as error:
+        raise BaselineError(path, None, f"not valid YAML: {error}") from None
+
+
+def load_baseline_file(path: Path, target: str) -> BaselineFile:
+    """Read and validate one target's file; a missing file is an empty set of baselines."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return BaselineFile(target, path, {})
+    except (OSError, UnicodeDecodeError) as error:
+        raise BaselineError(path, None, f"cannot be read: {error}") from None
+    return parse_baseline_text(text, path, target)
+
+
+def parse_baseline_text(text: str, path: Path, target: str) -> BaselineFile:
+    """Validate a baseline file's text; ``path`` only names it in errors."""
+    root = compose(text, path)
+    if root is None:
+        return BaselineFile(target, path, {})
+    loader = _SafeLoader("")
+    entries: dict[str, Baseline] = {}
+    for key, node in iter_entries(root, path):
+        entries[str(key.value)] = _parse_entry(loader, str(key.value), node, path, _line(key))
+    return BaselineFile(target, path, entries)
+
+
+class _EntryReader:
+    """Turns one entry's node into a :class:`Baseline`, naming the line of each bad field."""
+
+    def __init__(self, loader: yaml.SafeLoader, metric: str, node: yaml.MappingNode, path: Path):
+        self.loader, self.metric, self.path = loader, metric, path
+        self.nodes: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+            if name not in ALLOWED_KEYS:
+                raise self.error(key, f"unknown key {name!r} (allowed: {', '.join(ALLOWED_KEYS)})")
+            if name in self.nodes:
+                raise self.error(key, f"key {name!r} given twice")
+            self.nodes[name] = value
+
+    def error(self, node: yaml.Node, message: str) -> BaselineError:
+        return BaselineError(self.path, _line(node), message, self.metric)
+
+    def raw(self, key: str) -> Any:
+        node = self.nodes.get(key)
+        return None if node is None else _scalar(self.loader, node)
+
+    def quantity(self, key: str, value: Any = None, node: yaml.Node | None = None) -> Quantity | None:
+        node = node or self.nodes.get(key)
+        if node is None:
+            return None
+        raw = _scalar(self.loader, node) if value is None else value
+        try:
+            quantity = parse_quantity(raw)
+        except UnitError as error:
+            raise self.error(node, f"{key}: {error}") from None
+        if quantity.value < 0:
+            raise self.error(node, f"{key}: must not be negative, got {raw!r}")
+        return quantity
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
+        raw = self.raw(key)
+        if raw is None:
+            return None
+        if raw not in allowed:
+            raise self.error(self.nodes[key], f"{key}: {raw!r} is not one of {', '.join(allowed)}")
+        return str(raw)
+
+
+def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Path, line: int) -> Baseline:
+    if not isinstance(node, yaml.MappingNode):
+        raise BaselineError(path, _line(node), "an entry must be a mapping (statistic, max, regression, ...)", metric)
+    reader = _EntryReader(loader, metric, node, path)
+    nodes = reader.nodes
+
+    interval = None
+    if "interval" in nodes:
+        interval_node = nodes["interval"]
+        if not isinstance(interval_node, yaml.SequenceNode) or len(interval_node.value) != 2:
+            raise reader.error(interval_node, "interval: expected [low, high], e.g. [4.1 ms, 4.2 ms]")
+        low = reader.quantity("interval", node=interval_node.value[0])
+        high = reader.quantity("interval", node=interval_node.value[1])
+        assert low is not None and high is not None
+        interval = (low, high)
+
+    value, maximum, minimum = reader.quantity("value"), reader.quantity("max"), reader.quantity("min")
+    present = [(k, q) for k, q in (("value", value), ("max", maximum), ("min", minimum)) if q is not None]
+    present += [("interval", q) for q in interval or ()]
+    for key, quantity in present[1:]:
+        if quantity.unit.dimension != present[0][1].unit.dimension:
+            raise reader.error(
+                nodes[key],
+                f"{key}: unit {quantity.unit.symbol!r} ({quantity.unit.dimension}) does not match "
+                f"{present[0][0]} {present[0][1]} ({present[0][1].unit.dimension})",
+            )
+    if maximum is not None and minimum is not None and minimum.to(maximum.unit) > maximum.value:
+        raise reader.error(nodes["min"], f"min {minimum} is above max {maximum}")
+
+    regression = None
+    if "regression" in nodes:
+        quantity = reader.quantity("regression")
+        assert quantity is not None
+        if quantity.unit.symbol != "%" or quantity.value <= 0:
+            raise reader.error(nodes["regression"], "regression: expected a positive percentage such as '10%'")
+        regression = quantity.value / 100
+
+    reference_us = None
+    if "reference" in nodes:
+        quantity = reader.quantity("reference")
+        assert quantity is not None
+        if quantity.unit.dimension != "time" or quantity.value <= 0:
+            raise reader.error(nodes["reference"], "reference: expected a positive time such as '67.5 us'")
+        reference_us = quantity.value * quantity.unit.scale * 1e6
+
+    samples = reader.raw("samples")
+    if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
+        raise reader.error(nodes["samples"], f"samples: expected a positive whole number, got {samples!r}")
+
+    collected = reader.raw("collected")
+    if collected is not None:
+        if isinstance(collected, dt.datetime):
+            collected = collected.date()
+        elif isinstance(collected, str):
+            try:
+                collected = dt.date.fromisoformat(collected)
+            except ValueError:
+                collected = None
+        if not isinstance(collected, dt.date):
+            raise reader.error(nodes["collected"], "collected: expected a date such as 2025-11-07")
+
+    status = reader.choice("status", tuple(s.value for s in VerificationStatus))
+    statistic = reader.choice("statistic", tuple(STATISTICS))
+    better = reader.choice("better", ("lower", "higher"))
+    return Baseline(
+        metric=metric,
+        path=path,
+        line=line,
+        statistic="p50" if statistic == "median" else statistic,
+        better=better,
+        value=value,
+        interval=interval,
+        max=maximum,
+        min=minimum,
+        regression=regression,
+        reference_us=reference_us,
+        samples=samples,
+        source=_parse_source(reader),
+        status=VerificationStatus(status) if status else VerificationStatus.PENDING,
+        collected=collected,
+        machine=_optional_text(reader, "machine"),
+        note=_optional_text(reader, "note"),
+    )
+
+
+def _optional_text(reader: _EntryReader, key: str) -> str | None:
+    raw = reader.raw(key)
+    if raw is not None and not isinstance(raw, str):
+        raise reader.error(reader.nodes[key], f"{key}: expected text, got {raw!r}")
+    return raw
+
+
+def _parse_source(reader: _EntryReader) -> DataSource | None:
+    raw = reader.raw("source")
+    if raw is None:
+        return None
+    kinds = tuple(kind.value for kind in SourceKind)
+    if isinstance(raw, dict) and set(raw) <= {"kind", "reference"} and raw.get("kind") in kinds:
+        return DataSource(SourceKind(raw["kind"]), str(raw.get("reference", "")))
+    if isinstance(raw, str):
+        kind, _, reference = raw.partition(" ")
+        if kind.rstrip(":,") in kinds:
+            return DataSource(SourceKind(kind.rstrip(":,")), reference.strip())
+    raise reader.error(
+        reader.nodes["source"],
+        f"source: expected {{kind: KIND, reference: TEXT}} or 'KIND TEXT', KIND one of {', '.join(kinds)}",
+    )

@@ -1,0 +1,59 @@
+"""pytest-benchmark interop: a test using the ``benchmark`` fixture also yields a judged record.
+
+Existing pytest-benchmark suites gain baselines, verdicts and annotations without edits. The
+samples are pytest-benchmark's own rounds (seconds per iteration); no drift reference is timed
+beside them, so their regression checks are not drift-corrected (the record says so).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+__all__ = ["BenchmarkInterop", "benchmark_samples"]
+
+
+def benchmark_samples(fixture: Any) -> tuple[list[float], int] | None:
+    """Seconds per iteration of each round, and iterations per round; None if nothing ran."""
+    stats = getattr(fixture, "stats", None)
+    data = getattr(getattr(stats, "stats", None), "data", None)
+    if not data:
+        return None
+    return [float(x) for x in data], int(getattr(stats, "iterations", 1) or 1)
+
+
+def _unit_for(seconds: list[float]) -> tuple[str, float]:
+    median = statistics.median(seconds)
+    if median < 1e-3:
+        return "us", 1e6
+    if median < 1.0:
+        return "ms", 1e3
+    return "s", 1.0
+
+
+class BenchmarkInterop:
+    """Registered only when pytest-benchmark is active."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        result = yield
+        fixture = getattr(item, "funcargs", {}).get("benchmark")
+        harvested = benchmark_samples(fixture) if fixture is not None else None
+        if harvested is not None:
+            from .plugin import perf_for
+
+            seconds, iterations = harvested
+            perf = perf_for(item)
+            marker = item.get_closest_marker("perf")
+            metric = (marker.kwargs.get("metric") if marker else None) or f"benchmark.{item.name}"
+            unit, factor = _unit_for(seconds)
+            perf.record_samples(
+                metric,
+                [s * factor for s in seconds],
+                unit=unit,
+                notes=(f"from pytest-benchmark: {len(seconds)} rounds x {iterations} iterations; not drift-corrected",),
+            )
+        return result

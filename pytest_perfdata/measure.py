@@ -1,0 +1,230 @@
+"""Sampling: warm-up, batching of tiny calls, adaptive sample count, interleaved drift reference.
+
+The sampler knows nothing of baselines. It asks a ``decided`` callback, at a few geometrically
+spaced checkpoints, whether the samples so far settle the question; the caller (the ``perf``
+fixture) answers with a provisional verdict. Checking at a handful of checkpoints rather than
+after every sample keeps the optional-stopping bias small.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, final
+
+from .stats import STATISTICS, Interval, interval_for, min_samples_for, quantile, statistic_value
+
+__all__ = [
+    "Measurement",
+    "SamplingPolicy",
+    "measure_overhead",
+    "reference_kernel",
+    "sample",
+]
+
+#: Calls shorter than this are timed in batches so that timer cost stays a small fraction.
+_MIN_SAMPLE_NS: Final = 20_000
+#: Workload time between two bursts of the reference kernel.
+_BLOCK_NS: Final = 10_000_000
+#: Share of the workload's time spent on the reference kernel.
+_REFERENCE_SHARE: Final = 0.2
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class SamplingPolicy:
+    """How long and how precisely to sample one metric."""
+
+    statistic: str = "p50"
+    confidence: float = 0.99
+    precision: float = 0.01  # stop once the interval's half-width is within 1 % of the value
+    budget_s: float = 1.0  # wall-clock budget for sampling one metric (warm-up excluded)
+    warmup_s: float = 0.05
+    min_time_s: float = 0.1  # sample at least this long, so a passing burst of noise averages out
+    min_samples: int = 20
+    max_samples: int = 200_000
+    batch: bool = True  # allow timing several calls per sample when one call is very short
+    reference: bool = True  # interleave the drift-reference kernel
+
+    def __post_init__(self) -> None:
+        if self.statistic not in STATISTICS:
+            raise ValueError(f"unknown statistic {self.statistic!r} (known: {', '.join(STATISTICS)})")
+        if not 0.5 <= self.confidence < 1.0:
+            raise ValueError(f"confidence must be in [0.5, 1), got {self.confidence}")
+        if self.budget_s <= 0 or self.min_samples < 1 or self.max_samples < self.min_samples:
+            raise ValueError("budget must be positive and 1 <= min_samples <= max_samples")
+
+    @property
+    def first_checkpoint(self) -> int:
+        """Samples needed before the statistic can have a bounded interval at all."""
+        level = STATISTICS[self.statistic]
+        needed = min_samples_for(level, self.confidence) if level is not None else 3
+        return max(self.min_samples, needed)
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """Raw outcome of sampling: per-call times in nanoseconds and how they were obtained."""
+
+    samples_ns: tuple[float, ...]
+    loops: int
+    cpu_ns_per_call: float
+    reference_ns: tuple[float, ...]
+    peak_memory_bytes: int | None
+    stopped_because: str
+    elapsed_s: float
+
+    @property
+    def reference_median_ns(self) -> float | None:
+        return quantile(sorted(self.reference_ns), 0.5) if self.reference_ns else None
+
+
+def reference_kernel() -> int:
+    """Fixed pure-Python work (~50 µs): its speed tracks this machine's speed right now.
+
+    Timed between the workload's samples, it lets a verdict divide out drift that affects
+    both (frequency scaling, a busy neighbour), which is what makes A/A re-runs agree.
+    """
+    acc = 0
+    for i in range(1500):
+        acc = (acc * 31 + i) % 1_000_003
+    return acc
+
+
+def _cpu_ns() -> int:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return int(seconds * 1e9)
+
+
+def _timed_block(fn: Callable[[], object], loops: int, count: int, out: list[float]) -> None:
+    """Append ``count`` samples (ns per call) to ``out``. Kept minimal: this is the overhead."""
+    clock = time.perf_counter_ns
+    append = out.append
+    if loops == 1:
+        for _ in range(count):
+            start = clock()
+            fn()
+            append(clock() - start)
+    else:
+        loop_range = range(loops)
+        for _ in range(count):
+            start = clock()
+            for _ in loop_range:
+                fn()
+            append((clock() - start) / loops)
+
+
+def measure_overhead(samples: int = 20_000) -> float:
+    """Median cost in ns of one sample of a no-op: the harness's own overhead per sample."""
+    out: list[float] = []
+
+    def noop() -> None:
+        return None
+
+    _timed_block(noop, 1, 1000, out)  # warm the loop
+    out.clear()
+    _timed_block(noop, 1, samples, out)
+    return quantile(sorted(out), 0.5)
+
+
+DecidedCallback = Callable[[float, Interval, "float | None"], bool]
+
+
+def sample(
+    fn: Callable[[], object],
+    policy: SamplingPolicy,
+    decided: DecidedCallback | None = None,
+    memory: bool = False,
+) -> Measurement:
+    """Sample ``fn`` until its statistic is precise (and decided), or the budget runs out."""
+    clock = time.perf_counter_ns
+    warm_start = clock()
+    warm: list[float] = []
+    while True:
+        _timed_block(fn, 1, 1, warm)
+        if clock() - warm_start >= policy.warmup_s * 1e9:
+            break
+    per_call = min(warm)
+    loops = 1
+    if policy.batch and per_call < _MIN_SAMPLE_NS:
+        loops = max(1, math.ceil(_MIN_SAMPLE_NS / max(per_call, 1.0)))
+    block = max(1, min(1000, int(_BLOCK_NS / max(per_call * loops, 1.0))))
+
+    samples: list[float] = []
+    reference: list[float] = []
+    reference_block = 1
+    checkpoint = policy.first_checkpoint
+    cpu_spent = 0
+    calls = 0
+    budget_ns = policy.budget_s * 1e9
+    reason = "budget"
+    gc.collect()
+    start = clock()
+    while True:
+        count = min(block, policy.max_samples - len(samples))
+        cpu_before = _cpu_ns()
+        block_start = clock()
+        _timed_block(fn, loops, count, samples)
+        block_ns = clock() - block_start
+        cpu_spent += _cpu_ns() - cpu_before
+        calls += count * loops
+        if policy.reference:
+            ref_start = clock()
+            _timed_block(reference_kernel, 1, reference_block, reference)
+            ref_ns = clock() - ref_start
+            # Aim the next burst at the target share of the workload's time.
+            wanted = block_ns * _REFERENCE_SHARE
+            reference_block = max(1, min(200, int(reference_block * wanted / max(ref_ns, 1))))
+        if len(samples) >= checkpoint:
+            checkpoint = math.ceil(checkpoint * 1.5)
+            value = statistic_value(policy.statistic, samples)
+            interval = interval_for(policy.statistic, samples, policy.confidence)
+            precise = interval.relative_half_width(value) <= policy.precision
+            ref = quantile(sorted(reference), 0.5) if reference else None
+            long_enough = clock() - start >= policy.min_time_s * 1e9
+            if precise and long_enough and (decided is None or decided(value, interval, ref)):
+                reason = "precise"
+                break
+        if len(samples) >= policy.max_samples:
+            reason = "max-samples"
+            break
+        if clock() - start >= budget_ns:
+            break
+    elapsed = (clock() - start) / 1e9
+
+    peak: int | None = None
+    if memory:
+        peak = _peak_python_memory(fn)
+    return Measurement(
+        samples_ns=tuple(samples),
+        loops=loops,
+        cpu_ns_per_call=cpu_spent / max(calls, 1),
+        reference_ns=tuple(reference),
+        peak_memory_bytes=peak,
+        stopped_because=reason,
+        elapsed_s=elapsed,
+    )
+
+
+def _peak_python_memory(fn: Callable[[], object]) -> int:
+    """Peak Python heap allocated during one call (tracemalloc; native allocations not seen)."""
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+        return max(0, peak - base)
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()

@@ -1,0 +1,268 @@
+"""The ``perf`` fixture's object: turns a test's measurements into judged, annotated records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .baseline import Baseline
+from .measure import Measurement, SamplingPolicy, sample
+from .record import DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus
+from .session import PerfRun
+from .stats import Interval, interval_for, statistic_value, summarize
+from .units import UnitError, format_quantity, parse_quantity, parse_unit
+from .verdict import judged
+
+__all__ = ["Perf", "PerfFailure"]
+
+
+class PerfFailure(AssertionError):
+    """Raised after a test whose records failed their verdicts; the message lists each miss."""
+
+
+def _budget_seconds(budget: float | str | None, default: float) -> float:
+    if budget is None:
+        return default
+    quantity = parse_quantity(budget, "s")
+    seconds = quantity.to(parse_unit("s"))
+    if quantity.unit.dimension != "time" or seconds <= 0:
+        raise UnitError(f"budget must be a positive time such as '2 s', got {budget!r}")
+    return seconds
+
+
+@dataclass
+class Perf:
+    """Measure, record and judge metrics of one test (the object behind the ``perf`` fixture).
+
+    ``measure`` times a callable; ``record_samples`` and ``record_value`` take figures measured
+    some other way (pod latencies from a cluster, a file size). All three return the judged
+    :class:`Record`; a failing verdict fails the test once the test body has finished, so every
+    metric of the test is measured and reported first.
+    """
+
+    run: PerfRun
+    test: str
+    marker_kwargs: dict[str, Any] = field(default_factory=dict)
+    user_properties: list[tuple[str, object]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    runtimes: dict[str, str] = field(default_factory=dict)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def measure(
+        self,
+        metric: str,
+        fn: Callable[[], object],
+        *,
+        unit: str = "ms",
+        statistic: str | None = None,
+        better: str = "lower",
+        engine: Engine | None = None,
+        budget: float | str | None = None,
+        memory: bool = False,
+        batch: bool = True,
+        reference: bool = True,
+        min_samples: int = 20,
+        source: DataSource | None = None,
+    ) -> Record:
+        """Time ``fn`` until its statistic is known precisely enough to be judged.
+
+        ``unit`` is the unit the figure is reported and stored in (a time unit). The statistic
+        defaults to the baseline's, else ``p50``. Sampling stops when the statistic's confidence
+        interval is within the run's precision and the verdict is decided, or the time budget
+        (``--perf-budget``, the ``perf`` marker's ``budget=`` or ``budget=`` here) is spent.
+        """
+        time_unit = parse_unit(unit)
+        if time_unit.dimension != "time":
+            raise UnitError(f"measure() times calls: unit must be a time unit, got {unit!r}")
+        baseline = self.run.baselines.get(metric)
+        statistic = self._statistic(statistic, baseline)
+        settings = self.run.settings
+        if settings.disabled:
+            fn()
+            return self._disabled_record(metric, unit, statistic, better, engine, source)
+        scale = 1e-9 / time_unit.scale  # ns -> unit
+        policy = SamplingPolicy(
+            statistic=statistic,
+            confidence=float(self.marker_kwargs.get("confidence", settings.confidence)),
+            precision=settings.precision,
+            budget_s=_budget_seconds(budget or self.marker_kwargs.get("budget"), settings.budget_s),
+            min_samples=min_samples,
+            batch=batch,
+            reference=reference,
+        )
+        overhead = self.run.overhead_ns
+
+        def decided(value_ns: float, interval_ns: Interval, reference_ns: float | None) -> bool:
+            if baseline is None:
+                return True
+            provisional = self._build(
+                metric, unit, statistic, better, engine, source,
+                value=value_ns * scale,
+                interval=Interval(interval_ns.low * scale, interval_ns.high * scale, interval_ns.confidence),
+                samples=[value_ns * scale],
+                reference_us=reference_ns / 1e3 if reference_ns else None,
+            )
+            verdict = judged(provisional, baseline, settings.judge_settings()).verdict
+            return verdict is not None and verdict.outcome != Outcome.INCONCLUSIVE
+
+        measurement = sample(fn, policy, decided, memory=memory)
+        samples = [x * scale for x in measurement.samples_ns]
+        record = self._build(
+            metric, unit, statistic, better, engine, source,
+            value=statistic_value(statistic, samples),
+            interval=interval_for(statistic, samples, policy.confidence),
+            samples=samples,
+            reference_us=(measurement.reference_median_ns / 1e3) if measurement.reference_median_ns else None,
+            measurement=measurement,
+            overhead_ns=overhead,
+        )
+        return self._keep(record, baseline)
+
+    def record_samples(
+        self,
+        metric: str,
+        samples: Sequence[float],
+        *,
+        unit: str,
+        statistic: str | None = None,
+        better: str = "lower",
+        engine: Engine | None = None,
+        source: DataSource | None = None,
+        confidence: float | None = None,
+        notes: Sequence[str] = (),
+    ) -> Record:
+        """Record figures measured elsewhere (e.g. per-pod start-up latencies), in ``unit``."""
+        parse_unit(unit)
+        values = [float(x) for x in samples]
+        if not values or not all(math.isfinite(x) for x in values):
+            raise ValueError(f"{metric}: record_samples needs at least one finite sample")
+        baseline = self.run.baselines.get(metric)
+        statistic = self._statistic(statistic, baseline)
+        level = confidence or float(self.marker_kwargs.get("confidence", self.run.settings.confidence))
+        record = self._build(
+            metric, unit, statistic, better, engine, source,
+            value=statistic_value(statistic, values),
+            interval=interval_for(statistic, values, level),
+            samples=values,
+            reference_us=None,
+            notes=tuple(notes),
+        )
+        return self._keep(record, baseline)
+
+    def record_value(
+        self,
+        metric: str,
+        value: float,
+        *,
+        unit: str,
+        better: str = "lower",
+        engine: Engine | None = None,
+        source: DataSource | None = None,
+        notes: Sequence[str] = (),
+    ) -> Record:
+        """Record one exact figure (a file size, a count): its interval is the value itself."""
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"{metric}: record_value needs a finite value, got {value!r}")
+        parse_unit(unit)
+        baseline = self.run.baselines.get(metric)
+        record = self._build(
+            metric, unit, "p50", better, engine, source,
+            value=value, interval=Interval(value, value, 1.0), samples=[value], reference_us=None,
+            notes=tuple(notes),
+        )
+        return self._keep(record, baseline)
+
+    def runtime(self, name: str, version: str) -> None:
+        """Declare a runtime this test used, so its version lands in every record's environment."""
+        self.runtimes[name] = version
+
+    @property
+    def failures(self) -> list[Record]:
+        """Records of this test whose verdict fails the test under the run's settings."""
+        failing = {Outcome.FAIL}
+        if self.run.settings.inconclusive_fails:
+            failing.add(Outcome.INCONCLUSIVE)
+        return [r for r in self.records if r.verdict is not None and r.verdict.outcome in failing]
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _statistic(self, requested: str | None, baseline: Baseline | None) -> str:
+        return requested or self.marker_kwargs.get("statistic") or (baseline.statistic if baseline else None) or "p50"
+
+    def _build(
+        self,
+        metric: str,
+        unit: str,
+        statistic: str,
+        better: str,
+        engine: Engine | None,
+        source: DataSource | None,
+        *,
+        value: float,
+        interval: Interval,
+        samples: Sequence[float],
+        reference_us: float | None,
+        measurement: Measurement | None = None,
+        overhead_ns: float = 0.0,
+        notes: tuple[str, ...] = (),
+    ) -> Record:
+        if better not in ("lower", "higher"):
+            raise ValueError(f"better must be 'lower' or 'higher', got {better!r}")
+        runtimes = dict(self.runtimes)
+        if engine is not None:
+            runtimes.setdefault(engine.name, engine.version)
+        if measurement is not None and measurement.stopped_because == "budget":
+            notes += (f"time budget spent after {len(samples)} samples",)
+        return Record(
+            metric=metric,
+            test=self.test,
+            target=self.run.settings.target,
+            unit=unit,
+            statistic=statistic,
+            better=better,
+            value=value,
+            interval=interval,
+            summary=summarize(samples),
+            source=source or DataSource(SourceKind.BENCHMARK, f"pytest-perfdata, {self.test}"),
+            environment=self.run.environment(runtimes),
+            status=VerificationStatus.PENDING,
+            collected=dt.date.today().isoformat(),
+            engine=engine,
+            loops=measurement.loops if measurement else 1,
+            overhead_ns=overhead_ns,
+            cpu_time=(measurement.cpu_ns_per_call * 1e-9 / parse_unit(unit).scale) if measurement else None,
+            peak_memory_bytes=measurement.peak_memory_bytes if measurement else None,
+            reference_us=reference_us,
+            notes=notes,
+        )
+
+    def _disabled_record(
+        self, metric: str, unit: str, statistic: str, better: str, engine: Engine | None, source: DataSource | None
+    ) -> Record:
+        """A record of nothing measured: returned to the test, never stored, judged or saved."""
+        return self._build(
+            metric, unit, statistic, better, engine, source,
+            value=math.nan, interval=Interval(math.nan, math.nan, 0.0), samples=[math.nan], reference_us=None,
+            notes=("measurement disabled (--perf-disable): the function ran once, untimed",),
+        )
+
+    def _keep(self, record: Record, baseline: Baseline | None) -> Record:
+        record = judged(record, baseline, self.run.settings.judge_settings())
+        self.records.append(record)
+        self.run.records.append(record)
+        prefix = f"perf.{record.metric}"
+        self.user_properties += [
+            (f"{prefix}.{record.statistic}", format_quantity(record.value, record.unit)),
+            (f"{prefix}.n", record.summary.n),
+            (f"{prefix}.verdict", record.verdict.outcome.value if record.verdict else "none"),
+            (f"{prefix}.status", record.status.value),
+        ]
+        if record.interval.bounded:
+            ci = f"{format_quantity(record.interval.low, record.unit)} .. {format_quantity(record.interval.high, record.unit)}"
+            self.user_properties.append((f"{prefix}.ci", ci))
+        return record

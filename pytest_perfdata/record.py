@@ -1,0 +1,258 @@
+"""The annotated record: one metric's result in one test, with its provenance and verdict.
+
+Records cross process boundaries (xdist workers) and land in the run's JSON file, so every type
+here converts to and from plain JSON-compatible dicts. The layout is versioned by
+:data:`RECORD_SCHEMA`; ``pytest_perfdata/schema/run-1.json`` is the JSON Schema of the run file.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final, final
+
+from .stats import Interval, Summary
+
+__all__ = [
+    "RECORD_SCHEMA",
+    "Check",
+    "DataSource",
+    "Engine",
+    "Environment",
+    "Outcome",
+    "Record",
+    "SourceKind",
+    "VerificationStatus",
+    "Verdict",
+]
+
+RECORD_SCHEMA: Final = "pytest-perfdata/run/1"
+
+
+class VerificationStatus(str, enum.Enum):
+    """How far a figure can be trusted, in the performance-data team's four words."""
+
+    VERIFIED = "verified"  # measured here and within its baseline
+    PENDING = "pending"  # not yet checked: no baseline, or the measurement could not decide
+    EXPIRED = "expired"  # the baseline it rests on is older than the allowed age
+    REFUTED = "refuted"  # measured here and outside its baseline
+
+
+class SourceKind(str, enum.Enum):
+    """Where a figure comes from."""
+
+    MEASURED = "measured"
+    OFFICIAL_DOCS = "official-docs"
+    BENCHMARK = "benchmark"
+    COMMUNITY_CASE = "community-case"
+
+
+class Outcome(str, enum.Enum):
+    """A verdict's three answers (plus ``none`` when there was nothing to judge against)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    NONE = "none"
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class DataSource:
+    """The kind of source and a reference a reader can follow (file, URL, talk)."""
+
+    kind: SourceKind
+    reference: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataSource:
+        return cls(SourceKind(data["kind"]), str(data["reference"]))
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """The backend that actually produced the samples (never the one that was asked for)."""
+
+    name: str
+    version: str
+    mode: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.name} {self.version}".strip()
+        return f"{text} ({self.mode})" if self.mode else text
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """The test environment of a record: enough to tell whether two figures are comparable."""
+
+    architecture: str
+    cpu_model: str
+    cores: int
+    memory_bytes: int
+    os: str
+    kernel: str
+    python: str
+    xdist_workers: int = 0
+    runtimes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Environment:
+        return cls(**{**data, "runtimes": dict(data.get("runtimes", {}))})
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One comparison inside a verdict (for example ``p50 <= max 6 ms``) and how it came out."""
+
+    kind: str  # "max", "min" or "regression"
+    outcome: Outcome
+    limit: float  # in the record's unit (for "regression": the allowed ratio, e.g. 1.1)
+    observed: Interval  # the interval that was compared, same unit as ``limit``
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "outcome": self.outcome.value,
+            "limit": self.limit,
+            "observed": _interval_to_dict(self.observed),
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Check:
+        return cls(
+            data["kind"],
+            Outcome(data["outcome"]),
+            float(data["limit"]),
+            _interval_from_dict(data["observed"]),
+            data["message"],
+        )
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judgement of a record against its baseline."""
+
+    outcome: Outcome
+    reason: str
+    checks: tuple[Check, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "checks": [check.to_dict() for check in self.checks],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        return cls(
+            Outcome(data["outcome"]),
+            data["reason"],
+            tuple(Check.from_dict(c) for c in data.get("checks", ())),
+        )
+
+
+def _interval_to_dict(interval: Interval) -> dict[str, Any]:
+    # JSON has no infinity; an unbounded side is null.
+    def bound(x: float) -> float | None:
+        return x if abs(x) != float("inf") else None
+
+    return {"low": bound(interval.low), "high": bound(interval.high), "confidence": interval.confidence}
+
+
+def _interval_from_dict(data: dict[str, Any]) -> Interval:
+    low = float("-inf") if data["low"] is None else float(data["low"])
+    high = float("inf") if data["high"] is None else float(data["high"])
+    return Interval(low, high, float(data["confidence"]))
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One metric's result in one test.
+
+    All figures (``value``, ``interval``, ``summary``, ``reference``) are in ``unit``, except
+    ``reference`` which is the drift-reference kernel's time in microseconds.
+    """
+
+    metric: str
+    test: str
+    target: str
+    unit: str
+    statistic: str
+    better: str  # "lower" or "higher"
+    value: float
+    interval: Interval
+    summary: Summary
+    source: DataSource
+    environment: Environment
+    status: VerificationStatus
+    collected: str  # ISO date
+    engine: Engine | None = None
+    loops: int = 1
+    overhead_ns: float = 0.0
+    cpu_time: float | None = None  # CPU time per sample, in ``unit`` (time metrics only)
+    peak_memory_bytes: int | None = None
+    reference_us: float | None = None
+    verdict: Verdict | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as the JSON object described in the run schema."""
+        return {
+            "metric": self.metric,
+            "test": self.test,
+            "target": self.target,
+            "unit": self.unit,
+            "statistic": self.statistic,
+            "better": self.better,
+            "value": self.value,
+            "interval": _interval_to_dict(self.interval),
+            "summary": asdict(self.summary),
+            "source": {"kind": self.source.kind.value, "reference": self.source.reference},
+            "environment": asdict(self.environment),
+            "status": self.status.value,
+            "collected": self.collected,
+            "engine": asdict(self.engine) if self.engine else None,
+            "loops": self.loops,
+            "overhead_ns": self.overhead_ns,
+            "cpu_time": self.cpu_time,
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "reference_us": self.reference_us,
+            "verdict": self.verdict.to_dict() if self.verdict else None,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        """Rebuild a record from :meth:`to_dict`'s output (a round trip is exact)."""
+        return cls(
+            metric=data["metric"],
+            test=data["test"],
+            target=data["target"],
+            unit=data["unit"],
+            statistic=data["statistic"],
+            better=data["better"],
+            value=float(data["value"]),
+            interval=_interval_from_dict(data["interval"]),
+            summary=Summary(**data["summary"]),
+            source=DataSource.from_dict(data["source"]),
+            environment=Environment.from_dict(data["environment"]),
+            status=VerificationStatus(data["status"]),
+            collected=data["collected"],
+            engine=Engine(**data["engine"]) if data.get("engine") else None,
+            loops=int(data.get("loops", 1)),
+            overhead_ns=float(data.get("overhead_ns", 0.0)),
+            cpu_time=data.get("cpu_time"),
+            peak_memory_bytes=data.get("peak_memory_bytes"),
+            reference_us=data.get("reference_us"),
+            verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
+            notes=tuple(data.get("notes", ())),
+        )

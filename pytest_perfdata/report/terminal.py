@@ -1,0 +1,94 @@
+"""The terminal summary: one table row per record, then what needs a human's attention."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..record import Check, Outcome, Record
+from ..units import format_quantity
+
+__all__ = ["summary_lines"]
+
+_OUTCOME_WORDS = {
+    Outcome.PASS: "pass",
+    Outcome.FAIL: "FAIL",
+    Outcome.INCONCLUSIVE: "inconclusive",
+    Outcome.NONE: "no baseline",
+}
+
+
+def _value_cell(record: Record) -> str:
+    text = f"{record.statistic} {format_quantity(record.value, record.unit)}"
+    ci = record.interval
+    if ci.bounded and ci.low != ci.high and record.value:
+        half = (ci.high - ci.low) / 2 / abs(record.value)
+        text += f" ±{half:.1%}"
+    return text
+
+
+def _limit_cell(checks: Sequence[Check], record: Record) -> str:
+    parts = []
+    for check in checks:
+        if check.kind == "regression":
+            parts.append(f"≤{check.limit - 1:+.0%} vs stored")
+        else:
+            sign = "≤" if check.kind == "max" else "≥"
+            parts.append(f"{sign}{format_quantity(check.limit, record.unit)}")
+    return ", ".join(parts) or "-"
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return lines
+
+
+def summary_lines(
+    records: Sequence[Record],
+    *,
+    target: str,
+    overhead_ns: float | None,
+    stale: Sequence[str],
+    written: Sequence[str],
+    notes: Sequence[str] = (),
+) -> list[str]:
+    """Lines for ``pytest_terminal_summary``; empty when the run recorded nothing."""
+    if not records and not stale:
+        return []
+    rows: list[tuple[str, ...]] = [("metric", "value", "limits", "verdict", "status", "engine")]
+    for record in sorted(records, key=lambda r: r.metric):
+        checks = record.verdict.checks if record.verdict else ()
+        outcome = record.verdict.outcome if record.verdict else Outcome.NONE
+        rows.append(
+            (
+                record.metric,
+                _value_cell(record),
+                _limit_cell(checks, record),
+                _OUTCOME_WORDS[outcome],
+                record.status.value,
+                str(record.engine) if record.engine else "-",
+            )
+        )
+    lines = [f"target {target}: {len(records)} records"]
+    if overhead_ns is not None:
+        lines[0] += f"; harness overhead {overhead_ns:.0f} ns per sample (no-op)"
+    if records:
+        lines += _table(rows)
+    for record in records:
+        if record.verdict and record.verdict.outcome in (Outcome.FAIL, Outcome.INCONCLUSIVE):
+            lines.append(f"{_OUTCOME_WORDS[record.verdict.outcome]}: {record.verdict.reason}")
+    pending = [r.metric for r in records if r.verdict is None or r.verdict.outcome == Outcome.NONE]
+    if pending:
+        lines.append(f"pending: {len(pending)} metric(s) have no baseline on {target}; "
+                     f"`--perf-save` stores them: {', '.join(sorted(pending)[:10])}"
+                     + (" ..." if len(pending) > 10 else ""))
+    if stale:
+        lines.append(f"stale: {len(stale)} baseline(s) of {target} not measured in this run: "
+                     f"{', '.join(stale[:10])}" + (" ..." if len(stale) > 10 else ""))
+    lines += list(notes)
+    lines += [f"written: {path}" for path in written]
+    return lines

@@ -1,0 +1,201 @@
+"""Judge a record against its baseline: pass, fail or inconclusive, decided on intervals.
+
+Every check compares a confidence interval, never a single number, with a limit:
+
+* the whole interval beyond the limit → **fail**;
+* the whole interval within the limit → **pass**;
+* the interval straddles the limit → **inconclusive** (the data cannot tell).
+
+The regression check compares the ratio of the measured statistic to the stored one. Both
+sides are first divided by the drift-reference kernel timed beside them, so a machine that is
+uniformly 15 % slower today does not read as a 15 % regression. The stored value's own interval
+is part of the ratio's interval, so an unlucky baseline run cannot make every later run fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import final
+
+from .baseline import Baseline, BaselineError
+from .record import Check, Outcome, Record, Verdict, VerificationStatus
+from .stats import Interval
+from .units import Quantity, UnitError, format_quantity, parse_unit
+
+__all__ = ["JudgeSettings", "judge", "judged", "machine_label", "status_for"]
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class JudgeSettings:
+    """Run-wide settings of the judgement."""
+
+    default_regression: float = 0.10
+    check_regression: bool = True  # off under --perf-save: the stored value is being replaced
+    max_age_days: int = 365
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def _in_unit(quantity: Quantity, unit: str, baseline: Baseline, key: str) -> float:
+    try:
+        return quantity.to(parse_unit(unit))
+    except UnitError as error:
+        raise BaselineError(baseline.path, baseline.line, f"{key}: {error}", baseline.metric) from None
+
+
+def _compare_upper(interval: Interval, limit: float) -> Outcome:
+    if interval.low > limit:
+        return Outcome.FAIL
+    if interval.high <= limit:
+        return Outcome.PASS
+    return Outcome.INCONCLUSIVE
+
+
+def _compare_lower(interval: Interval, limit: float) -> Outcome:
+    if interval.high < limit:
+        return Outcome.FAIL
+    if interval.low >= limit:
+        return Outcome.PASS
+    return Outcome.INCONCLUSIVE
+
+
+def _fmt(value: float, unit: str) -> str:
+    return format_quantity(value, unit)
+
+
+def _describe(record: Record) -> str:
+    ci = record.interval
+    pct = f"{ci.confidence:.0%}"
+    if ci.low == ci.high:
+        return f"{record.statistic} = {_fmt(record.value, record.unit)}"
+    low = "-inf" if ci.low == float("-inf") else _fmt(ci.low, record.unit)
+    high = "+inf" if ci.high == float("inf") else _fmt(ci.high, record.unit)
+    return f"{record.statistic} = {_fmt(record.value, record.unit)} ({pct} CI {low} .. {high})"
+
+
+def _absolute_checks(record: Record, baseline: Baseline) -> list[Check]:
+    checks = []
+    if baseline.max is not None:
+        limit = _in_unit(baseline.max, record.unit, baseline, "max")
+        outcome = _compare_upper(record.interval, limit)
+        miss = (record.value / limit - 1) if limit else float("inf")
+        words = {
+            Outcome.FAIL: f"exceeds max {baseline.max} by {miss:+.1%}",
+            Outcome.PASS: f"within max {baseline.max}",
+            Outcome.INCONCLUSIVE: f"straddles max {baseline.max}: cannot tell",
+        }[outcome]
+        checks.append(Check("max", outcome, limit, record.interval, f"{_describe(record)} {words}"))
+    if baseline.min is not None:
+        limit = _in_unit(baseline.min, record.unit, baseline, "min")
+        outcome = _compare_lower(record.interval, limit)
+        miss = (1 - record.value / limit) if limit else 0.0
+        words = {
+            Outcome.FAIL: f"falls below min {baseline.min} by {miss:.1%}",
+            Outcome.PASS: f"meets min {baseline.min}",
+            Outcome.INCONCLUSIVE: f"straddles min {baseline.min}: cannot tell",
+        }[outcome]
+        checks.append(Check("min", outcome, limit, record.interval, f"{_describe(record)} {words}"))
+    return checks
+
+
+def _drift_factor(record: Record, baseline: Baseline) -> float:
+    """How much faster the machine was when the baseline was stored than now (1.0: unknown)."""
+    if record.reference_us and baseline.reference_us:
+        return baseline.reference_us / record.reference_us
+    return 1.0
+
+
+def _regression_check(record: Record, baseline: Baseline, settings: JudgeSettings) -> Check | None:
+    if baseline.value is None or not settings.check_regression:
+        return None
+    stored = _in_unit(baseline.value, record.unit, baseline, "value")
+    if baseline.interval is not None:
+        stored_low = _in_unit(baseline.interval[0], record.unit, baseline, "interval")
+        stored_high = _in_unit(baseline.interval[1], record.unit, baseline, "interval")
+    else:
+        stored_low = stored_high = stored
+    allowed = 1.0 + (baseline.regression if baseline.regression is not None else settings.default_regression)
+    if stored_low <= 0 or record.value < 0:
+        return None  # a ratio to zero or to a negative figure says nothing
+    if not record.interval.bounded:
+        return Check(
+            "regression", Outcome.INCONCLUSIVE, allowed, record.interval,
+            f"{_describe(record)}: too few samples for a bounded interval, cannot compare with baseline {baseline.value}",
+        )
+    factor = _drift_factor(record, baseline)
+    ci = record.interval
+    if (baseline.better or record.better) == "higher":
+        # Slowdown of a rate: stored / measured, with the measured rate corrected for drift.
+        ratio = Interval(
+            stored_low * factor / ci.high if ci.high > 0 else float("inf"),
+            stored_high * factor / ci.low if ci.low > 0 else float("inf"),
+            ci.confidence,
+        )
+        point = stored * factor / record.value if record.value > 0 else float("inf")
+    else:
+        ratio = Interval(ci.low * factor / stored_high, ci.high * factor / stored_low, ci.confidence)
+        point = record.value * factor / stored
+    outcome = _compare_upper(ratio, allowed)
+    drift = f", drift-corrected ×{factor:.3f}" if factor != 1.0 else ""
+    words = {
+        Outcome.FAIL: f"regressed {point - 1:+.1%} against baseline {baseline.value} (limit {allowed - 1:+.0%}{drift})",
+        Outcome.PASS: f"{point - 1:+.1%} against baseline {baseline.value}, within {allowed - 1:+.0%}{drift}",
+        Outcome.INCONCLUSIVE: (
+            f"{point - 1:+.1%} against baseline {baseline.value}: ratio interval "
+            f"{ratio.low:.3f}..{ratio.high:.3f} straddles the limit {allowed:.2f}{drift}"
+        ),
+    }[outcome]
+    return Check("regression", outcome, allowed, ratio, f"{_describe(record)} {words}")
+
+
+def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = JudgeSettings()) -> Verdict:
+    """The verdict of ``record`` against ``baseline`` (``Outcome.NONE`` when nothing to judge)."""
+    if baseline is None:
+        return Verdict(Outcome.NONE, f"no baseline for {record.metric} on target {record.target}")
+    checks = _absolute_checks(record, baseline)
+    regression = _regression_check(record, baseline, settings)
+    if regression is not None:
+        checks.append(regression)
+    if not checks:
+        return Verdict(Outcome.NONE, f"baseline {baseline.location} has no value or limits to judge by")
+    outcomes = {check.outcome for check in checks}
+    if Outcome.FAIL in outcomes:
+        outcome = Outcome.FAIL
+    elif Outcome.INCONCLUSIVE in outcomes:
+        outcome = Outcome.INCONCLUSIVE
+    else:
+        outcome = Outcome.PASS
+    decisive = [c for c in checks if c.outcome == outcome]
+    reason = "; ".join(c.message for c in decisive)
+    context = f"target {record.target}, baseline {baseline.location}"
+    if baseline.collected:
+        context += f" collected {baseline.collected.isoformat()}"
+    if baseline.machine and baseline.machine != machine_label(record):
+        context += f"; baseline machine differs: {baseline.machine}"
+    return Verdict(outcome, f"{record.metric}: {reason} [{context}]", tuple(checks))
+
+
+def machine_label(record: Record) -> str:
+    """Short identity of the machine a record ran on, stored with baselines to spot mismatches."""
+    env = record.environment
+    return f"{env.architecture}, {env.cpu_model}, {env.cores} cores"
+
+
+def status_for(verdict: Verdict, baseline: Baseline | None, settings: JudgeSettings) -> VerificationStatus:
+    """Verification status of a figure after its verdict."""
+    if verdict.outcome == Outcome.FAIL:
+        return VerificationStatus.REFUTED
+    if verdict.outcome != Outcome.PASS or baseline is None:
+        return VerificationStatus.PENDING
+    age = baseline.age_days(settings.today)
+    if age is not None and age > settings.max_age_days:
+        return VerificationStatus.EXPIRED
+    return VerificationStatus.VERIFIED
+
+
+def judged(record: Record, baseline: Baseline | None, settings: JudgeSettings) -> Record:
+    """``record`` with its verdict and status filled in."""
+    verdict = judge(record, baseline, settings)
+    return replace(record, verdict=verdict, status=status_for(verdict, baseline, settings))
+
