@@ -1,0 +1,101 @@
+"""The run's JSON file: every record of the run with the run's identity, in the versioned schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, final
+
+from ..record import RECORD_SCHEMA, Environment, Outcome, Record
+
+__all__ = ["RunInfo", "build_run_document", "load_run_document", "outcome_counts", "write_json"]
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Facts about the run as a whole (the controller's view under xdist)."""
+
+    id: str
+    started: str  # ISO 8601 timestamp, UTC
+    finished: str
+    target: str
+    baselines: str  # path of the target's baseline file
+    plugin_version: str
+    harness_overhead_ns: float | None
+    xdist_workers: int
+    saved: bool
+    environment: Environment
+
+
+def outcome_counts(records: Sequence[Record]) -> dict[str, int]:
+    """How many records ended in each verdict outcome (``none``: no baseline to judge by)."""
+    counts = Counter((r.verdict.outcome if r.verdict else Outcome.NONE).value for r in records)
+    return {outcome.value: counts.get(outcome.value, 0) for outcome in Outcome}
+
+
+def build_run_document(run: RunInfo, records: Sequence[Record], stale: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON document of one run (schema ``pytest-perfdata/run/1``)."""
+    info = asdict(run)
+    environment = info.pop("environment")
+    return {
+        "schema": RECORD_SCHEMA,
+        "run": info,
+        "environment": environment,
+        "summary": outcome_counts(records),
+        "stale_baselines": list(stale),
+        "records": [record.to_dict() for record in records],
+    }
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` so that readers see the old file or the new one, never half of one.
+
+    A run interrupted mid-write (Ctrl-C, CI timeout) or two runs writing the same report must
+    not leave a truncated file behind: the text goes to a unique temporary file in the same
+    directory (same file system, so the rename is atomic), is synced, then replaces ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 honours the umask, unlike tempfile's 0o600, so reports stay readable.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    """Write a run document atomically; non-finite numbers are refused, as JSON has none."""
+    try:
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise ValueError(f"{path}: cannot write the run document: {error}") from None
+    write_text_atomically(Path(path), text + "\n")
+
+
+def load_run_document(path: Path | str) -> dict[str, Any]:
+    """Read a run file written by :func:`write_json`, refusing other layouts by their schema id.
+
+    Only the id is checked: the full JSON Schema (``schema/run-1.json``) needs ``jsonschema``,
+    which is a test dependency, not a runtime one.
+    """
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not a JSON run file: {error}") from None
+    found = document.get("schema") if isinstance(document, dict) else None
+    if found != RECORD_SCHEMA:
+        raise ValueError(f"{path}: expected a run file of schema {RECORD_SCHEMA!r}, got {found!r}")
+    return document

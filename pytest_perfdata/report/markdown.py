@@ -1,0 +1,278 @@
+"""The run as Markdown: a table of records and each figure's source annotation (English, Chinese).
+
+It renders the run *document* (the dict of :func:`~.json_report.build_run_document`), not
+records, so that a saved JSON run file can be rendered again later with the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from ..units import format_quantity
+from .json_report import write_text_atomically
+
+__all__ = ["LANGUAGES", "render_markdown", "write_markdown"]
+
+#: The words of each language. The zh annotation block follows the performance-data team's
+#: format exactly (full-width punctuation included), so reports can be pasted into their pages.
+_TEXT: Final[dict[str, dict[str, Any]]] = {
+    "en": {
+        "title": "Performance report: {target}",
+        "run_line": "Target **{target}**, date {date}, machine {machine}.",
+        "counts": "Verdicts: {counts}.",
+        "stale": "Stale baselines (in the baseline file, measured by no test of this run):",
+        "header": ("Metric", "Value (CI)", "Baseline / limits", "Verdict", "Status", "Engine"),
+        "ci": "{value} ({confidence} CI {low} .. {high})",
+        "max": "≤ {limit}",
+        "min": "≥ {limit}",
+        "regression": "≤ {limit} vs baseline",
+        "annotation": (
+            "**⚠️ Source annotation**: every figure in this section states its test environment "
+            "and verification status."
+        ),
+        "source": "Data source",
+        "environment": "Test environment",
+        "status": "Verification status",
+        "collected": "Collection date",
+        "verdict_line": "Verdict",
+        "notes": "Notes",
+        "colon": ": ",
+        "comma": ", ",
+        "semicolon": "; ",
+        "parens": ("(", ")"),
+        "cores": lambda n: f"{n} core" if n == 1 else f"{n} cores",
+        "kinds": {
+            "measured": "Measured",
+            "official-docs": "Official documentation",
+            "benchmark": "Benchmark",
+            "community-case": "Community case",
+        },
+        "statuses": {s: s for s in ("verified", "pending", "expired", "refuted")},
+        "outcomes": {
+            "pass": "pass",
+            "fail": "fail",
+            "inconclusive": "inconclusive",
+            "none": "no baseline",
+        },
+    },
+    "zh": {
+        "title": "性能报告：{target}",
+        "run_line": "目标：**{target}**；日期：{date}；机器：{machine}。",
+        "counts": "判定结果：{counts}。",
+        "stale": "过期基线（基线文件中有、本次运行无测试测量）：",
+        "header": ("指标", "数值（置信区间）", "基线 / 限值", "判定", "验证状态", "引擎"),
+        "ci": "{value}（{confidence} 置信区间 {low} .. {high}）",
+        "max": "≤ {limit}",
+        "min": "≥ {limit}",
+        "regression": "相对基线 ≤ {limit}",
+        "annotation": "**⚠️ 来源标注说明**：本节性能数据均已标注测试环境和验证状态。",
+        "source": "数据来源",
+        "environment": "测试环境",
+        "status": "验证状态",
+        "collected": "收集日期",
+        "verdict_line": "判定",
+        "notes": "备注",
+        "colon": "：",
+        "comma": "，",
+        "semicolon": "；",
+        "parens": ("（", "）"),
+        "cores": lambda n: f"{n} 核",
+        "kinds": {
+            "measured": "实测",
+            "official-docs": "官方文档",
+            "benchmark": "基准测试",
+            "community-case": "社区案例",
+        },
+        "statuses": {"verified": "已验证", "pending": "待验证", "expired": "已过期", "refuted": "已证伪"},
+        "outcomes": {"pass": "通过", "fail": "未通过", "inconclusive": "无法判定", "none": "无基线"},
+    },
+}
+
+#: Languages :func:`render_markdown` knows, for error messages and ``--perf-report`` help.
+LANGUAGES: Final = tuple(_TEXT)
+
+_GIB: Final = 1024**3
+
+
+def _words(lang: str) -> dict[str, Any]:
+    try:
+        return _TEXT[lang]
+    except KeyError:
+        known = ", ".join(LANGUAGES)
+        raise ValueError(f"unknown report language {lang!r} (known: {known})") from None
+
+
+def _cell(text: str) -> str:
+    """A table cell: a ``|`` or a line break in a metric name would otherwise split the row."""
+    return " ".join(str(text).replace("\\", "\\\\").replace("|", "\\|").split()) or "—"
+
+
+def _inline(text: object) -> str:
+    """One line of text: a line break in a name or a note would end the blockquote or heading."""
+    return " ".join(str(text).splitlines())
+
+
+def _code(text: str) -> str:
+    """An inline code span that survives backticks (pytest ids may hold any character)."""
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def _bound(value: float | None, unit: str, side: str) -> str:
+    # The document stores an unbounded side as null.
+    return side if value is None else format_quantity(value, unit)
+
+
+def _value_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
+    unit = record.get("unit", "")
+    value = f"{record.get('statistic', '')} = {format_quantity(record['value'], unit)}"
+    interval = record.get("interval") or {}
+    low, high = interval.get("low"), interval.get("high")
+    if low is not None and low == high:
+        return value  # an exact figure (min/max, or all samples equal): no interval to show
+    return words["ci"].format(
+        value=value,
+        confidence=f"{interval.get('confidence', 0):.0%}",
+        low=_bound(low, unit, "-∞"),
+        high=_bound(high, unit, "+∞"),
+    )
+
+
+def _limits_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
+    """The limits the verdict compared against, in the record's unit (regression: a ratio)."""
+    verdict = record.get("verdict") or {}
+    parts = []
+    for check in verdict.get("checks", ()):
+        kind, limit = check.get("kind"), check.get("limit")
+        if kind in ("max", "min"):
+            parts.append(words[kind].format(limit=format_quantity(limit, record.get("unit", ""))))
+        elif kind == "regression":
+            parts.append(words["regression"].format(limit=f"{(limit - 1) * 100:+.4g}%"))
+    return words["semicolon"].join(parts)
+
+
+def _memory_text(memory_bytes: int) -> str:
+    gib = round(memory_bytes / _GIB)
+    if gib == 0:  # a small VM or container: GiB would round to nothing
+        return f"{round(memory_bytes / 1024**2)} MiB"
+    return f"{gib} GiB"
+
+
+def _environment_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
+    env = record.get("environment") or {}
+    parts = [env.get("architecture", "")]
+    if env.get("cores"):
+        parts.append(words["cores"](env["cores"]))
+    if env.get("memory_bytes"):
+        parts.append(_memory_text(env["memory_bytes"]))
+    parts += [env.get("os", ""), env.get("kernel", "")]
+    runtimes = dict(env.get("runtimes") or {})
+    engine = record.get("engine")
+    if engine and engine.get("name") and engine["name"] not in runtimes:
+        runtimes[engine["name"]] = engine.get("version", "")
+    parts += [f"{name} {version}".strip() for name, version in runtimes.items()]
+    return words["comma"].join(part for part in parts if part)
+
+
+def _source_text(record: Mapping[str, Any], words: Mapping[str, Any], lang: str) -> str:
+    source = record.get("source") or {}
+    kind = words["kinds"].get(source.get("kind"), source.get("kind", ""))
+    reference = source.get("reference", "")
+    if not reference:
+        return kind
+    if lang == "zh":
+        # "pytest-perfdata, suites/x.py::test_y": only the separator changes, the node id stays.
+        reference = reference.replace(", ", words["comma"])
+    opening, closing = words["parens"]
+    space = "" if lang == "zh" else " "  # full-width parentheses carry their own spacing
+    return f"{kind}{space}{opening}{reference}{closing}"
+
+
+def _annotation(record: Mapping[str, Any], words: Mapping[str, Any], lang: str) -> list[str]:
+    colon = words["colon"]
+    status = record.get("status", "")
+    return [
+        f"> {words['annotation']}",
+        f"> - **{words['source']}**{colon}{_inline(_source_text(record, words, lang))}",
+        f"> - **{words['environment']}**{colon}{_inline(_environment_text(record, words))}",
+        f"> - **{words['status']}**{colon}{_inline(words['statuses'].get(status, status))}",
+        f"> - **{words['collected']}**{colon}{_inline(record.get('collected', ''))}",
+    ]
+
+
+def _engine_text(record: Mapping[str, Any]) -> str:
+    engine = record.get("engine")
+    if not engine:
+        return ""
+    text = f"{engine.get('name', '')} {engine.get('version', '')}".strip()
+    return f"{text} ({engine['mode']})" if engine.get("mode") else text
+
+
+def _machine_text(env: Mapping[str, Any], words: Mapping[str, Any]) -> str:
+    parts = [env.get("architecture", ""), env.get("cpu_model", "")]
+    if env.get("cores"):
+        parts.append(words["cores"](env["cores"]))
+    if env.get("memory_bytes"):
+        parts.append(_memory_text(env["memory_bytes"]))
+    parts += [env.get("os", ""), env.get("kernel", "")]
+    return words["comma"].join(part for part in parts if part)
+
+
+def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
+    """The run document as Markdown in ``lang`` (``en`` or ``zh``); raises ValueError otherwise."""
+    words = _words(lang)
+    run = document.get("run") or {}
+    records = document.get("records") or []
+    target = run.get("target", "")
+    lines = [
+        f"# {words['title'].format(target=target)}",
+        "",
+        words["run_line"].format(
+            target=target,
+            date=_inline(str(run.get("started", ""))[:10]),
+            machine=_inline(_machine_text(document.get("environment") or {}, words)),
+        ),
+    ]
+    counts = document.get("summary") or {}
+    if counts:
+        text = words["comma"].join(f"{words['outcomes'].get(k, k)} {n}" for k, n in counts.items())
+        lines += ["", words["counts"].format(counts=text)]
+    if records:
+        header = words["header"]
+        lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for record in records:
+            outcome = (record.get("verdict") or {}).get("outcome", "none")
+            status = record.get("status", "")
+            cells = (
+                record.get("metric", ""),
+                _value_text(record, words),
+                _limits_text(record, words),
+                words["outcomes"].get(outcome, outcome),
+                words["statuses"].get(status, status),
+                _engine_text(record),
+            )
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    for record in records:
+        metric, test = _inline(record.get("metric", "")), _inline(record.get("test", ""))
+        lines += ["", f"## {metric}", "", _code(test), ""]
+        lines += _annotation(record, words, lang)
+        verdict = record.get("verdict")
+        if verdict and verdict.get("reason"):
+            lines += ["", f"{words['verdict_line']}{words['colon']}{_inline(verdict['reason'])}"]
+        if record.get("notes"):
+            notes = words["semicolon"].join(record["notes"])
+            lines += ["", f"{words['notes']}{words['colon']}{_inline(notes)}"]
+    stale = document.get("stale_baselines") or []
+    if stale:
+        lines += ["", words["stale"], ""] + [f"- {_inline(entry)}" for entry in stale]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(path: Path | str, document: Mapping[str, Any], lang: str = "en") -> None:
+    """Render and write atomically, so an interrupted run never leaves half a report."""
+    write_text_atomically(Path(path), render_markdown(document, lang))

@@ -1,0 +1,71 @@
+"""A/A and A/B experiment: does the verdict stay quiet on re-runs and catch a real slowdown?
+
+Builds a throw-away project with one compute-bound workload (fixed work: sum of squares of a
+fixed range), saves it as baseline once, then re-runs it unchanged (A/A) and with the work made
+``--slowdown`` times larger (A/B), each run a fresh pytest process. Prints how many runs of each
+kind failed, passed or were inconclusive, and exits non-zero if A/A ever failed or A/B was
+caught in fewer than 95 % of runs.
+
+    python tools/aa_ab.py --runs 20 --slowdown 1.3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+WORKLOAD = '''
+N = {n}
+
+def kernel():
+    total = 0
+    for i in range(N):
+        total += i * i
+    return total
+
+def test_kernel(perf):
+    perf.measure("aa.kernel", kernel, unit="ms")
+'''
+
+
+def run_once(project: Path, n: int, *extra: str) -> str:
+    (project / "test_workload.py").write_text(WORKLOAD.format(n=n))
+    report = project / "report.json"
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+           f"--perf-report={report}", *extra, str(project / "test_workload.py")]
+    subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
+    document = json.loads(report.read_text())
+    (record,) = document["records"]
+    return record["verdict"]["outcome"] if record["verdict"] else "none"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--slowdown", type=float, default=1.3)
+    parser.add_argument("--work", type=int, default=20_000, help="loop length of the A workload")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp)
+        (project / "pytest.ini").write_text("[pytest]\n")
+        run_once(project, args.work, "--perf-save")
+        outcomes = {"A/A": Counter(), "A/B": Counter()}
+        for _ in range(args.runs):
+            outcomes["A/A"][run_once(project, args.work)] += 1
+            outcomes["A/B"][run_once(project, round(args.work * args.slowdown))] += 1
+    for kind, counts in outcomes.items():
+        print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {args.runs})")
+    false_alarms = outcomes["A/A"]["fail"]
+    caught = outcomes["A/B"]["fail"]
+    ok = false_alarms == 0 and caught >= 0.95 * args.runs
+    print("OK" if ok else "NOT OK", f"false alarms {false_alarms}, regressions caught {caught}/{args.runs}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
