@@ -96,6 +96,11 @@ def quantile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[below] + (sorted_values[above] - sorted_values[below]) * fraction
 
 
+def _mean(values: Sequence[float]) -> float:
+    """Mean kept within [min, max]: ``fsum([x] * 5) / 5`` can miss ``x`` by an ulp."""
+    return min(max(math.fsum(values) / len(values), min(values)), max(values))
+
+
 def summarize(samples: Sequence[float]) -> Summary:
     """Summarise samples; a single sample gives zero spread rather than an error."""
     if not samples:
@@ -105,7 +110,7 @@ def summarize(samples: Sequence[float]) -> Summary:
     deviations = sorted(abs(x - median) for x in ordered)
     return Summary(
         n=len(ordered),
-        mean=math.fsum(ordered) / len(ordered),
+        mean=_mean(ordered),
         stdev=statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
         min=ordered[0],
         max=ordered[-1],
@@ -197,13 +202,45 @@ def min_samples_for(q: float, confidence: float = 0.99) -> int:
     return max(2, math.ceil(math.log(tail) / math.log(extreme)))
 
 
+def _t_central_probability(t: float, df: int) -> float:
+    """P(|T| <= t) for Student's t with a whole number of degrees of freedom (closed form).
+
+    The finite series in cos²θ, θ = atan(t / √df), is exact for integer ``df`` (Abramowitz &
+    Stegun 26.7.3/26.7.4), which is all a sample count can give.
+    """
+    theta = math.atan(t / math.sqrt(df))
+    sin, cos2 = math.sin(theta), math.cos(theta) ** 2
+    if df % 2 == 0:
+        term = total = 1.0
+        for k in range(1, df // 2):
+            term *= cos2 * (2 * k - 1) / (2 * k)
+            total += term
+        return sin * total
+    if df == 1:
+        return 2 * theta / math.pi
+    term = total = 1.0
+    for k in range(1, (df - 1) // 2):
+        term *= cos2 * (2 * k) / (2 * k + 1)
+        total += term
+    return 2 / math.pi * (theta + sin * math.cos(theta) * total)
+
+
 def _t_quantile(p: float, df: int) -> float:
-    """Student's t quantile by the Cornish-Fisher expansion (accurate to ~1e-3 for df >= 3)."""
-    z = statistics.NormalDist().inv_cdf(p)
-    g1 = (z**3 + z) / 4
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-    return z + g1 / df + g2 / df**2 + g3 / df**3
+    """Student's t quantile for ``p`` > 0.5, by bisection on the exact distribution function."""
+    if df > 400:  # indistinguishable from the Cornish-Fisher expansion here, and cheaper
+        z = statistics.NormalDist().inv_cdf(p)
+        return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+    target = 2 * p - 1
+    low, high = 0.0, 1.0
+    while _t_central_probability(high, df) < target:
+        high *= 2
+    for _ in range(100):
+        middle = (low + high) / 2
+        if _t_central_probability(middle, df) < target:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 def mean_interval(samples: Sequence[float], confidence: float = 0.99) -> Interval:
@@ -211,7 +248,7 @@ def mean_interval(samples: Sequence[float], confidence: float = 0.99) -> Interva
     n = len(samples)
     if n < 3:
         return Interval(-math.inf, math.inf, confidence)
-    mean = math.fsum(samples) / n
+    mean = _mean(samples)
     half = _t_quantile(1 - (1 - confidence) / 2, n - 1) * statistics.stdev(samples) / math.sqrt(n)
     return Interval(mean - half, mean + half, confidence)
 
@@ -243,7 +280,7 @@ def statistic_value(statistic: str, samples: Sequence[float]) -> float:
     if level is not None:
         return quantile(ordered, level)
     if statistic == "mean":
-        return math.fsum(ordered) / len(ordered)
+        return _mean(ordered)
     if statistic == "min":
         return ordered[0]
     if statistic == "max":

@@ -1,0 +1,445 @@
+"""Verdicts: records judged against baselines on intervals, built directly from synthetic data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_perfdata.baseline import Baseline, BaselineError
+from pytest_perfdata.record import (
+    DataSource,
+    Environment,
+    Outcome,
+    Record,
+    SourceKind,
+    Verdict,
+    VerificationStatus,
+)
+from pytest_perfdata.stats import Interval, quantile_interval, summarize
+from pytest_perfdata.units import Quantity, parse_quantity
+from pytest_perfdata.verdict import JudgeSettings, judge, judged, machine_label, status_for
+
+METRIC = "wasm.cold_start"
+TARGET = "x86_64"
+BASELINE_FILE = Path("baselines/x86_64.yaml")
+TODAY = dt.date(2026, 11, 21)
+SETTINGS = JudgeSettings(today=TODAY)
+
+ENVIRONMENT = Environment(
+    architecture="x86_64",
+    cpu_model="Example CPU 9000",
+    cores=8,
+    memory_bytes=16 * 1024**3,
+    os="Linux",
+    kernel="6.1.0",
+    python="3.11.9",
+)
+
+#: How a verdict ranks from best to worst, for monotonicity properties.
+RANK = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAIL: 2}
+
+
+def lognormal(seed: int, n: int, median: float = 5.0, sigma: float = 0.25) -> list[float]:
+    """Reproducible timing-like samples (skewed, positive) with the given true median."""
+    rng = random.Random(seed)
+    return [rng.lognormvariate(math.log(median), sigma) for _ in range(n)]
+
+
+def make_record(
+    value: float,
+    rel: float = 0.01,
+    *,
+    interval: Interval | None = None,
+    unit: str = "ms",
+    better: str = "lower",
+    statistic: str = "p50",
+    reference_us: float | None = None,
+    samples: list[float] | None = None,
+) -> Record:
+    """A record measured at ``value`` with a relative interval ``±rel`` (or the given one)."""
+    if interval is None:
+        interval = Interval(value * (1 - rel), value * (1 + rel), 0.99)
+    return Record(
+        metric=METRIC,
+        test="tests/test_wasm.py::test_cold_start",
+        target=TARGET,
+        unit=unit,
+        statistic=statistic,
+        better=better,
+        value=value,
+        interval=interval,
+        summary=summarize(samples or [value]),
+        source=DataSource(SourceKind.BENCHMARK, "x"),
+        environment=ENVIRONMENT,
+        status=VerificationStatus.PENDING,
+        collected="2026-11-21",
+        reference_us=reference_us,
+    )
+
+
+def make_baseline(**fields: object) -> Baseline:
+    return Baseline(metric=METRIC, path=BASELINE_FILE, line=3, **fields)  # type: ignore[arg-type]
+
+
+def q(text: str) -> Quantity:
+    return parse_quantity(text)
+
+
+def stored(value: float, low: float, high: float, unit: str = "ms") -> dict[str, object]:
+    """Baseline fields for a stored value with its interval."""
+    return {
+        "value": Quantity(value, q(f"1 {unit}").unit),
+        "interval": (Quantity(low, q(f"1 {unit}").unit), Quantity(high, q(f"1 {unit}").unit)),
+    }
+
+
+def outcome(
+    record: Record, baseline: Baseline | None, settings: JudgeSettings = SETTINGS
+) -> Outcome:
+    return judge(record, baseline, settings).outcome
+
+
+def status(
+    record: Record, baseline: Baseline | None, settings: JudgeSettings = SETTINGS
+) -> VerificationStatus:
+    return status_for(judge(record, baseline, settings), baseline, settings)
+
+
+def check_of(verdict: Verdict, kind: str) -> Outcome:
+    (check,) = [c for c in verdict.checks if c.kind == kind]
+    return check.outcome
+
+
+positive = st.floats(min_value=1e-3, max_value=1e6)
+relative = st.floats(min_value=0.0, max_value=0.5)
+
+
+# --- absolute limits -------------------------------------------------------------------------
+
+
+@given(positive, positive, relative, st.floats(min_value=0.1, max_value=100.0))
+def test_max_verdict_is_monotone_in_the_value(
+    v1: float, v2: float, rel: float, limit_ms: float
+) -> None:
+    """A larger measurement is never judged better: if a value fails max, larger ones fail too."""
+    small, large = sorted((v1, v2))
+    baseline = make_baseline(max=Quantity(limit_ms, q("1 ms").unit))
+    first = judge(make_record(small, rel), baseline, SETTINGS).outcome
+    second = judge(make_record(large, rel), baseline, SETTINGS).outcome
+    assert RANK[first] <= RANK[second]
+    if first == Outcome.FAIL:
+        assert second == Outcome.FAIL
+    if second == Outcome.PASS:
+        assert first == Outcome.PASS
+
+
+@given(positive, positive, relative, st.floats(min_value=0.1, max_value=100.0))
+def test_min_verdict_mirrors_max(v1: float, v2: float, rel: float, limit: float) -> None:
+    """For a rate with a floor, a smaller measurement is never judged better."""
+    small, large = sorted((v1, v2))
+    baseline = make_baseline(min=Quantity(limit, q("1 qps").unit))
+    first = judge(make_record(small, rel, unit="qps", better="higher"), baseline, SETTINGS).outcome
+    second = judge(make_record(large, rel, unit="qps", better="higher"), baseline, SETTINGS).outcome
+    assert RANK[first] >= RANK[second]
+
+
+@given(st.floats(min_value=0.1, max_value=100.0), st.floats(min_value=1e-3, max_value=0.5))
+def test_interval_straddling_max_is_inconclusive(limit: float, rel: float) -> None:
+    """When the data cannot tell, the verdict must not pretend it can."""
+    baseline = make_baseline(max=Quantity(limit, q("1 ms").unit))
+    assert judge(make_record(limit, rel), baseline, SETTINGS).outcome == Outcome.INCONCLUSIVE
+
+
+@given(st.floats(min_value=0.1, max_value=100.0), st.floats(min_value=1e-3, max_value=0.5))
+def test_interval_straddling_min_is_inconclusive(limit: float, rel: float) -> None:
+    baseline = make_baseline(min=Quantity(limit, q("1 qps").unit))
+    record = make_record(limit, rel, unit="qps", better="higher")
+    assert judge(record, baseline, SETTINGS).outcome == Outcome.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (4.0, Outcome.PASS),
+        (5.97, Outcome.INCONCLUSIVE),
+        (6.0, Outcome.INCONCLUSIVE),
+        (8.0, Outcome.FAIL),
+    ],
+)
+def test_max_examples(value: float, expected: Outcome) -> None:
+    baseline = make_baseline(max=q("6 ms"))
+    assert judge(make_record(value), baseline, SETTINGS).outcome == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1500.0, Outcome.PASS), (1005.0, Outcome.INCONCLUSIVE), (700.0, Outcome.FAIL)],
+)
+def test_min_examples(value: float, expected: Outcome) -> None:
+    baseline = make_baseline(min=q("1k qps"))
+    assert outcome(make_record(value, unit="qps", better="higher"), baseline) == expected
+
+
+def test_limit_is_converted_to_the_record_unit() -> None:
+    """``max: 6 ms`` judges a metric recorded in microseconds."""
+    baseline = make_baseline(max=q("6 ms"))
+    assert judge(make_record(5000.0, unit="us"), baseline, SETTINGS).outcome == Outcome.PASS
+    verdict = judge(make_record(7000.0, unit="us"), baseline, SETTINGS)
+    assert verdict.outcome == Outcome.FAIL
+    assert verdict.checks[0].limit == pytest.approx(6000.0)
+
+
+def test_unbounded_interval_never_passes_a_max() -> None:
+    """p99 of too few samples has no upper bound: it may fail, but it can never pass."""
+    baseline = make_baseline(max=q("6 ms"))
+    record = make_record(1.0, interval=Interval(0.9, math.inf, 0.99), statistic="p99")
+    assert judge(record, baseline, SETTINGS).outcome == Outcome.INCONCLUSIVE
+    record = make_record(7.0, interval=Interval(6.5, math.inf, 0.99), statistic="p99")
+    assert judge(record, baseline, SETTINGS).outcome == Outcome.FAIL
+
+
+def test_failing_message_says_what_missed_by_how_much() -> None:
+    """A failure must be readable without the run file: metric, figure, limit, target, miss."""
+    verdict = judge(make_record(7.5), make_baseline(max=q("6 ms")), SETTINGS)
+    assert verdict.outcome == Outcome.FAIL
+    for part in (METRIC, "7.5 ms", "6 ms", TARGET, "+25.0%", f"{BASELINE_FILE}:3"):
+        assert part in verdict.reason, part
+
+
+def test_failing_min_message_says_how_far_below() -> None:
+    record = make_record(700.0, unit="qps", better="higher")
+    verdict = judge(record, make_baseline(min=q("1k qps")), SETTINGS)
+    assert verdict.outcome == Outcome.FAIL
+    assert "falls below min" in verdict.reason and "30.0%" in verdict.reason
+
+
+def test_worst_check_decides() -> None:
+    """One failing check fails the verdict even when another passes."""
+    baseline = make_baseline(max=q("6 ms"), min=q("5.5 ms"))
+    verdict = judge(make_record(5.0), baseline, SETTINGS)
+    assert check_of(verdict, "max") == Outcome.PASS
+    assert check_of(verdict, "min") == Outcome.FAIL
+    assert verdict.outcome == Outcome.FAIL
+
+
+# --- regression against a stored value ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "rel", "expected"),
+    [
+        (10.2, 0.01, Outcome.PASS),  # well within the 10 % limit
+        (9.0, 0.01, Outcome.PASS),  # faster is never a regression
+        (13.0, 0.01, Outcome.FAIL),  # 30 % slower with a tight interval
+        (11.0, 0.05, Outcome.INCONCLUSIVE),  # ratio interval ~[1.03, 1.17] straddles 1.10
+    ],
+)
+def test_regression_examples(value: float, rel: float, expected: Outcome) -> None:
+    baseline = make_baseline(**stored(10.0, 9.9, 10.1))
+    verdict = judge(make_record(value, rel), baseline, SETTINGS)
+    assert check_of(verdict, "regression") == expected
+    assert verdict.outcome == expected
+
+
+def test_regression_message_names_the_baseline_and_limit() -> None:
+    verdict = judge(make_record(13.0), make_baseline(**stored(10.0, 9.9, 10.1)), SETTINGS)
+    assert "regressed +30.0%" in verdict.reason
+    assert "10 ms" in verdict.reason and "+10%" in verdict.reason
+
+
+def test_baseline_regression_overrides_the_default() -> None:
+    baseline = make_baseline(regression=0.5, **stored(10.0, 9.9, 10.1))
+    assert judge(make_record(13.0), baseline, SETTINGS).outcome == Outcome.PASS
+    lenient = JudgeSettings(default_regression=0.5, today=TODAY)
+    default_only = make_baseline(**stored(10.0, 9.9, 10.1))
+    assert outcome(make_record(13.0), default_only, lenient) == Outcome.PASS
+
+
+def test_regression_check_can_be_switched_off() -> None:
+    """Under --perf-save the stored value is being replaced, so it judges nothing."""
+    off = JudgeSettings(check_regression=False, today=TODAY)
+    verdict = judge(make_record(13.0), make_baseline(**stored(10.0, 9.9, 10.1)), off)
+    assert verdict.outcome == Outcome.NONE
+
+
+def test_stored_interval_widens_the_ratio() -> None:
+    """An unlucky baseline run (wide stored interval) makes the check less decisive, not harsher."""
+    record = make_record(11.6, 0.005)
+    tight = judge(record, make_baseline(**stored(10.0, 9.98, 10.02)), SETTINGS)
+    loose = judge(record, make_baseline(**stored(10.0, 9.0, 11.0)), SETTINGS)
+    assert tight.outcome == Outcome.FAIL
+    assert loose.outcome == Outcome.INCONCLUSIVE
+
+
+@given(positive, positive, relative)
+def test_regression_verdict_is_monotone_in_the_value(v1: float, v2: float, rel: float) -> None:
+    small, large = sorted((v1, v2))
+    baseline = make_baseline(**stored(100.0, 98.0, 102.0))
+    first = judge(make_record(small, rel), baseline, SETTINGS).outcome
+    second = judge(make_record(large, rel), baseline, SETTINGS).outcome
+    assert RANK[first] <= RANK[second]
+
+
+@given(positive, positive, relative)
+def test_rate_regression_verdict_is_monotone_in_the_value(v1: float, v2: float, rel: float) -> None:
+    """For rates the order flips: a lower rate is never judged better."""
+    small, large = sorted((v1, v2))
+    baseline = make_baseline(better="higher", **stored(100.0, 98.0, 102.0, unit="qps"))
+    first = judge(make_record(small, rel, unit="qps", better="higher"), baseline, SETTINGS).outcome
+    second = judge(make_record(large, rel, unit="qps", better="higher"), baseline, SETTINGS).outcome
+    assert RANK[first] >= RANK[second]
+
+
+def test_drift_correction_absorbs_a_slower_machine() -> None:
+    """Machine 15 % slower (reference 60 → 69 us) and value 15 % higher: no regression."""
+    baseline = make_baseline(reference_us=60.0, **stored(10.0, 9.95, 10.05))
+    record = make_record(11.5, 0.005, reference_us=69.0)
+    verdict = judge(record, baseline, SETTINGS)
+    assert verdict.outcome == Outcome.PASS
+    assert "drift-corrected" in verdict.reason
+    uncorrected = judge(make_record(11.5, 0.005), baseline, SETTINGS)
+    assert uncorrected.outcome == Outcome.FAIL
+
+
+def test_drift_correction_does_not_hide_a_real_regression() -> None:
+    baseline = make_baseline(reference_us=60.0, **stored(10.0, 9.95, 10.05))
+    record = make_record(11.5 * 1.3, 0.005, reference_us=69.0)
+    assert judge(record, baseline, SETTINGS).outcome == Outcome.FAIL
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [(1000.0, Outcome.PASS), (1100.0, Outcome.PASS), (950.0, Outcome.PASS), (700.0, Outcome.FAIL)],
+)
+def test_rates_regress_when_they_fall(rate: float, expected: Outcome) -> None:
+    baseline = make_baseline(better="higher", **stored(1000.0, 995.0, 1005.0, unit="qps"))
+    record = make_record(rate, 0.005, unit="qps", better="higher")
+    assert judge(record, baseline, SETTINGS).outcome == expected
+
+
+def test_rate_drift_correction() -> None:
+    """A 15 % slower machine serves 1/1.15 of the rate; corrected, that is no regression."""
+    fields = stored(1000.0, 995.0, 1005.0, unit="qps")
+    baseline = make_baseline(better="higher", reference_us=60.0, **fields)
+    rate = 1000.0 * 60 / 69
+    corrected = make_record(rate, 0.005, unit="qps", better="higher", reference_us=69.0)
+    assert outcome(corrected, baseline) == Outcome.PASS
+    uncorrected = make_record(rate, 0.005, unit="qps", better="higher")
+    assert outcome(uncorrected, baseline) == Outcome.FAIL
+
+
+# --- errors and missing data -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"max": q("32 MiB")}, {"min": q("1 MiB")}, {"value": q("32 MiB")}],
+    ids=["max", "min", "value"],
+)
+def test_unit_mismatch_names_the_file_and_line(fields: dict[str, Quantity]) -> None:
+    """A baseline in MiB for a metric in ms is a mistake in the file; say where it is."""
+    with pytest.raises(BaselineError) as info:
+        judge(make_record(5.0), make_baseline(**fields), SETTINGS)
+    message = str(info.value)
+    assert message.startswith(f"{BASELINE_FILE}:3: {METRIC}: ")
+    assert "MiB" in message and "ms" in message
+    assert info.value.line == 3 and info.value.path == BASELINE_FILE
+
+
+def test_no_baseline_has_nothing_to_judge() -> None:
+    verdict = judge(make_record(5.0), None, SETTINGS)
+    assert verdict.outcome == Outcome.NONE
+    assert METRIC in verdict.reason and TARGET in verdict.reason
+    assert verdict.checks == ()
+
+
+def test_baseline_without_limits_has_nothing_to_judge() -> None:
+    verdict = judge(make_record(5.0), make_baseline(), SETTINGS)
+    assert verdict.outcome == Outcome.NONE
+    assert f"{BASELINE_FILE}:3" in verdict.reason
+
+
+def test_other_machine_is_mentioned() -> None:
+    """Baselines silently compared across machines mislead; the reason says so."""
+    record = make_record(5.0)
+    same = judge(record, make_baseline(max=q("6 ms"), machine=machine_label(record)), SETTINGS)
+    elsewhere = make_baseline(max=q("6 ms"), machine="aarch64, Other CPU, 4 cores")
+    other = judge(record, elsewhere, SETTINGS)
+    assert "machine differs" not in same.reason
+    assert "baseline machine differs: aarch64, Other CPU, 4 cores" in other.reason
+
+
+# --- verification status ---------------------------------------------------------------------
+
+
+def test_status_for_each_outcome() -> None:
+    recent = make_baseline(max=q("6 ms"), collected=TODAY - dt.timedelta(days=30))
+    cases = [
+        (make_record(8.0), VerificationStatus.REFUTED),
+        (make_record(4.0), VerificationStatus.VERIFIED),
+        (make_record(6.0), VerificationStatus.PENDING),
+    ]
+    for record, expected in cases:
+        assert status(record, recent) == expected
+    assert status(make_record(4.0), None) == VerificationStatus.PENDING
+
+
+def test_old_baseline_expires_a_pass() -> None:
+    """A pass against a 400-day-old baseline is no longer verification."""
+    old = make_baseline(max=q("6 ms"), collected=TODAY - dt.timedelta(days=400))
+    settings = JudgeSettings(today=TODAY, max_age_days=365)
+    assert status(make_record(4.0), old, settings) == VerificationStatus.EXPIRED
+    # A failure stays a failure whatever the baseline's age.
+    assert status(make_record(8.0), old, settings) == VerificationStatus.REFUTED
+    lenient = JudgeSettings(today=TODAY, max_age_days=500)
+    assert status(make_record(4.0), old, lenient) == VerificationStatus.VERIFIED
+
+
+def test_judged_fills_in_verdict_and_status() -> None:
+    baseline = make_baseline(max=q("6 ms"), collected=TODAY)
+    record = judged(make_record(8.0), baseline, SETTINGS)
+    assert record.verdict is not None and record.verdict.outcome == Outcome.FAIL
+    assert record.status == VerificationStatus.REFUTED
+    assert Record.from_dict(record.to_dict()) == record
+
+
+# --- A/A and A/B with synthetic samples ------------------------------------------------------
+
+
+def _record_and_baseline(seed: int, scale: float) -> tuple[Record, Baseline]:
+    """Record from one sample of n=500, baseline p50 and interval from an independent one."""
+    measured = lognormal(2 * seed, 500, median=5.0 * scale)
+    reference = sorted(lognormal(2 * seed + 1, 500, median=5.0))
+    summary = summarize(measured)
+    record = make_record(
+        summary.p50,
+        interval=quantile_interval(sorted(measured), 0.5, 0.99),
+        samples=measured,
+    )
+    assert record.summary == summary
+    ref = quantile_interval(reference, 0.5, 0.99)
+    baseline = make_baseline(**stored(summarize(reference).p50, ref.low, ref.high))
+    return record, baseline
+
+
+SEEDS = range(150)
+
+
+def test_a_a_never_fails() -> None:
+    """Two runs of the same code must never read as a regression (the false-alarm rate is nil)."""
+    outcomes = [judge(*_record_and_baseline(seed, 1.0), SETTINGS).outcome for seed in SEEDS]
+    assert Outcome.FAIL not in outcomes
+    # With sigma 0.25 the ratio interval is about ±7 %, so some A/A pairs straddle 1.10; most pass.
+    assert outcomes.count(Outcome.PASS) >= 0.75 * len(outcomes), "A/A should mostly be decisive"
+
+
+def test_a_b_always_fails() -> None:
+    """A 30 % slowdown with 500 samples per side is caught on every seed."""
+    outcomes = [judge(*_record_and_baseline(seed, 1.3), SETTINGS).outcome for seed in SEEDS]
+    assert set(outcomes) == {Outcome.FAIL}
