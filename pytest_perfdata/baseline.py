@@ -63,6 +63,10 @@ ALLOWED_KEYS: Final = (
 )
 
 
+_STATUSES: Final = tuple(status.value for status in VerificationStatus)
+_STATISTIC_NAMES: Final = tuple(STATISTICS)
+
+
 def yaml_loader() -> type[yaml.SafeLoader]:
     """The safe loader in use (C-accelerated when PyYAML was built with libyaml)."""
     return _SafeLoader
@@ -139,7 +143,12 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
+_STR_TAG: Final = "tag:yaml.org,2002:str"
+
+
 def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
+        return node.value  # the common case, without the constructor's bookkeeping
     return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
 
 
@@ -210,15 +219,24 @@ class _EntryReader:
     def error(self, node: yaml.Node, message: str) -> BaselineError:
         return BaselineError(self.path, _line(node), message, self.metric)
 
+    def construct(self, key: str, node: yaml.Node) -> Any:
+        """The node's Python value; a tag the safe loader refuses or a bad date is a located error."""
+        try:
+            return _scalar(self.loader, node)
+        except yaml.YAMLError as error:
+            raise self.error(node, f"{key}: {getattr(error, 'problem', None) or error}") from None
+        except (ValueError, TypeError) as error:  # e.g. the timestamp 2025-13-45: "month must be in 1..12"
+            raise self.error(node, f"{key}: {error}") from None
+
     def raw(self, key: str) -> Any:
         node = self.nodes.get(key)
-        return None if node is None else _scalar(self.loader, node)
+        return None if node is None else self.construct(key, node)
 
     def quantity(self, key: str, value: Any = None, node: yaml.Node | None = None) -> Quantity | None:
         node = node or self.nodes.get(key)
         if node is None:
             return None
-        raw = _scalar(self.loader, node) if value is None else value
+        raw = self.construct(key, node) if value is None else value
         try:
             quantity = parse_quantity(raw)
         except UnitError as error:
@@ -297,8 +315,8 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
         if not isinstance(collected, dt.date):
             raise reader.error(nodes["collected"], "collected: expected a date such as 2025-11-07")
 
-    status = reader.choice("status", tuple(s.value for s in VerificationStatus))
-    statistic = reader.choice("statistic", tuple(STATISTICS))
+    status = reader.choice("status", _STATUSES)
+    statistic = reader.choice("statistic", _STATISTIC_NAMES)
     better = reader.choice("better", ("lower", "higher"))
     return Baseline(
         metric=metric,

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -44,10 +45,69 @@ class SaveResult:
     added: tuple[str, ...]
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.%/µ -]*[A-Za-z0-9_.%µ]|[A-Za-z0-9_]")
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _double_quoted(text: str) -> str:
+    """A double-quoted scalar with every non-printable character escaped (YAML's \\x, \\u, \\U)."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _fast(value: Any) -> str | None:
+    """YAML text for a scalar that is the same in block and flow context, else None."""
+    if isinstance(value, str):
+        plain = _PLAIN.fullmatch(value) and "  " not in value
+        if plain and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str":
+            return value
+        if value.isprintable():  # single quotes hold any printable text, in block or flow context
+            return "'" + value.replace("'", "''") + "'"
+        return _double_quoted(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def _render(value: Any) -> str:
-    """One-line YAML for a scalar, list or mapping, quoted only where YAML needs it."""
+    """One-line YAML for a scalar, list or mapping, quoted only where YAML needs it.
+
+    Most of what --perf-save writes is a short string such as ``4.123 ms``: those, and dates
+    and whole numbers, skip PyYAML's emitter, which dominates the cost of a large save.
+    """
+    if isinstance(value, list):
+        items = [_fast(item) for item in value]
+        if all(item is not None for item in items):
+            return "[" + ", ".join(items) + "]"  # type: ignore[arg-type]
+    elif isinstance(value, dict):
+        pairs = [(_fast(k), _fast(v)) for k, v in value.items()]
+        if all(k is not None and v is not None for k, v in pairs):
+            return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    else:
+        fast = _fast(value)
+        if fast is not None:
+            return fast
     text = yaml.safe_dump(value, default_flow_style=True, width=10**9, allow_unicode=True, sort_keys=False)
     return text.removesuffix("\n...\n").rstrip("\n")
+
+
+#: The fields --perf-save writes; every other key of an entry belongs to its human editors.
+OWNED_KEYS = ("value", "interval", "reference", "samples", "source", "status", "collected", "machine")
 
 
 def owned_fields(record: Record) -> dict[str, Any]:
@@ -80,13 +140,19 @@ def _new_entry_fields(record: Record, default_regression: float) -> dict[str, An
     return fields
 
 
-def _content_end(node: yaml.Node) -> int:
+def _content_end(text: str, node: yaml.Node) -> int:
     """Index just past the node's last character (block collections end at their last child)."""
     if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
-        return _content_end(node.value[-1][1])
+        return _content_end(text, node.value[-1][1])
     if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
-        return _content_end(node.value[-1])
-    return int(node.end_mark.index)
+        return _content_end(text, node.value[-1])
+    end = int(node.end_mark.index)
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # A block scalar's end mark lies past its line break and trailing blank lines, i.e. at
+        # the start of the next key's line: back up to its last character.
+        while end > int(node.start_mark.index) + 1 and text[end - 1] in " \t\r\n":
+            end -= 1
+    return end
 
 
 def _after_line(text: str, index: int) -> int:
@@ -95,34 +161,57 @@ def _after_line(text: str, index: int) -> int:
 
 
 def _splice_entry(text: str, node: yaml.Node, fields: dict[str, Any]) -> list[tuple[int, int, str]]:
-    """Edits (start, end, replacement) that set ``fields`` in one existing entry."""
+    """Edits (start, end, replacement) that set ``fields`` in one existing entry.
+
+    Owned fields the record no longer has (an interval, a reference) are removed, so that a
+    stale interval cannot sit beside a new value and fail the next run's regression check.
+    """
     assert isinstance(node, yaml.MappingNode)
+    stale = [key for key in OWNED_KEYS if key not in fields]
     if node.flow_style or not node.value:
         loader = yaml_loader()("")
         merged = dict(loader.construct_object(node, deep=True) or {})  # type: ignore[no-untyped-call]
+        for key in stale:
+            merged.pop(key, None)
         merged.update(fields)
         return [(int(node.start_mark.index), int(node.end_mark.index), _render(merged))]
     edits: list[tuple[int, int, str]] = []
-    present = {str(key.value): value for key, value in node.value}
+    present = {str(key.value): (key, value) for key, value in node.value}
     indent = " " * int(node.value[0][0].start_mark.column)
     missing = []
     for key, value in fields.items():
         if key in present:
-            old = present[key]
-            edits.append((int(old.start_mark.index), _content_end(old), _render(value)))
+            old = present[key][1]
+            start, end = int(old.start_mark.index), _content_end(text, old)
+            # An empty value (``value:``) is marked right after the colon: keep a space.
+            edits.append((start, end, ("" if end > start else " ") + _render(value)))
         else:
             missing.append(f"{indent}{key}: {_render(value)}\n")
+    for key in stale:
+        if key in present:
+            key_node, old = present[key]
+            line_start = text.rfind("\n", 0, int(key_node.start_mark.index)) + 1
+            edits.append((line_start, _after_line(text, _content_end(text, old)), ""))
     if missing:
-        at = _after_line(text, _content_end(node.value[-1][1]))
+        at = _after_line(text, _content_end(text, node.value[-1][1]))
         prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
         edits.append((at, at, prefix + "".join(missing)))
     return edits
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
-    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        text = text[:start] + replacement + text[end:]
-    return text
+    """Apply non-overlapping edits in one pass, linear in the file whatever the edit count.
+
+    Of two edits at one index the earlier one's text comes first (a filled-in empty last
+    value, then the inserted fields).
+    """
+    pieces: list[str] = []
+    position = 0
+    for _, (start, end, replacement) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[1][1], e[0])):
+        pieces += [text[position:start], replacement]
+        position = max(position, end)
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def merge_records(text: str, path: Path, records: Sequence[Record], default_regression: float) -> tuple[str, list[str], list[str]]:
@@ -190,6 +279,7 @@ def save_records(path: Path, target: str, records: Sequence[Record], default_reg
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             text = ""
+        parse_baseline_text(text, path, target)  # a bad file is reported as such, not merged into
         new_text, updated, added = merge_records(text, path, records, default_regression)
         try:
             parse_baseline_text(new_text, path, target)

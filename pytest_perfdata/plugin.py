@@ -109,7 +109,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         extra: dict[str, Any] = {"choices": ("pass", "fail")} if dest == "perf_inconclusive" else {}
         if dest == "perf_report_lang":
             extra = {"choices": ("en", "zh")}
-        group.addoption(flag, dest=dest, type=type_, default=None, metavar=dest.split("_", 1)[1].upper(), help=help_text, **extra)
+        group.addoption(
+            flag, dest=dest, type=type_, default=None, metavar=dest.split("_", 1)[1].upper(),
+            help=help_text.replace("%", "%%"),  # argparse formats help with %
+            **extra,
+        )
         parser.addini(dest, help=help_text, default=_DEFAULTS.get(dest))
     group.addoption("--perf-save", dest="perf_save", action="store_true", help="store this run's measurements as the target's new baselines")
     group.addoption("--perf-disable", dest="perf_disable", action="store_true", help="run tests but do not measure: perf.measure calls its function once")
@@ -179,6 +183,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     if _is_worker(config):
         run.run_id = config.workerinput.get("perfdata_run_id", run.run_id)  # type: ignore[attr-defined]
+    else:  # xdist tells only its workers how many there are; the controller reads its option
+        run.xdist_workers = int(getattr(config.option, "numprocesses", 0) or 0)
     config.stash[RUN_KEY] = run
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(run), "perfdata-xdist")
@@ -302,7 +308,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         baselines=str(run.settings.baseline_file),
         plugin_version=__version__,
         harness_overhead_ns=run.measured_overhead_ns or _overhead_from(run.records),
-        xdist_workers=int(getattr(config.option, "numprocesses", 0) or 0),
+        xdist_workers=run.xdist_workers,
         saved=run.settings.save,
         environment=run.environment(),
     )

@@ -1,0 +1,395 @@
+"""The plugin as users meet it, via pytester: options, verdicts, reports and --perf-save.
+
+Verdicts are driven by synthetic figures (``record_value`` / ``record_samples``), never by how
+fast this machine is; the one test that times a call only checks that a record was made.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from importlib.resources import files
+
+import jsonschema
+import pytest
+from builders import TARGET, read_report, records_by_metric, write_baselines
+
+BUDGET = "--perf-budget=50ms"
+
+#: A test module recording one exact figure; VALUE is filled in per test.
+RECORD_VALUE = """
+def test_figure(perf):
+    perf.record_value("m", {value}, unit="ms")
+"""
+
+#: Twenty samples spread 4..8 ms: the p50 interval straddles 6 ms.
+STRADDLING = """
+def test_spread(perf):
+    perf.record_samples("m", [4 + 4 * i / 19 for i in range(20)], unit="ms")
+"""
+
+
+# -- options and ini keys ------------------------------------------------------------------
+
+
+def test_options_parse_and_convert(pytester: pytest.Pytester) -> None:
+    """Each option reaches its ``dest`` already converted (times in s, percentages as ratios)."""
+    expected = {
+        "--perf-target=t": ("perf_target", "t"),
+        "--perf-baselines=b": ("perf_baselines", "b"),
+        "--perf-save": ("perf_save", True),
+        "--perf-disable": ("perf_disable", True),
+        "--perf-report=r.json": ("perf_report", ["r.json"]),
+        "--perf-report-lang=zh": ("perf_report_lang", "zh"),
+        "--perf-budget=50ms": ("perf_budget", pytest.approx(0.05)),
+        "--perf-regression=5%": ("perf_regression", pytest.approx(0.05)),
+        "--perf-inconclusive=fail": ("perf_inconclusive", "fail"),
+    }
+    config = pytester.parseconfig(*expected)
+    assert {dest: config.getoption(dest) for dest, _ in expected.values()} == dict(
+        expected.values()
+    )
+    assert config.getini("perf_budget") == "1s"
+
+
+def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "performance figures as tests (pytest-perfdata):",
+            "  --perf-target=TARGET*",
+            "  --perf-baselines=BASELINES",
+            "  --perf-report-lang=REPORT_LANG",
+            "  --perf-save *",
+            "  --perf-disable *",
+            "  --perf-report=PATH *",
+        ]
+    )
+    # The same text is the ini key's help, which pytest does not %-format: no "10%%" there.
+    result.stdout.fnmatch_lines(["  perf_regression (string):", "*(default: 10%)"])
+
+
+def test_ini_keys_are_honoured_and_the_command_line_wins(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nperf_budget = 50ms\nperf_inconclusive = fail\n")
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(STRADDLING)
+    pytester.runpytest().assert_outcomes(failed=1)
+    pytester.runpytest("--perf-inconclusive=pass").assert_outcomes(passed=1)
+
+
+def test_ini_budget_bounds_the_samples(pytester: pytest.Pytester) -> None:
+    """A call that sleeps 30 ms fits at most twice in a 50 ms budget (about 33 times in 1 s),
+    however fast the machine: sleeping is never shorter than asked."""
+    pytester.makeini("[pytest]\nperf_budget = 50ms\n")
+    pytester.makepyfile(
+        """
+        import time
+
+        def test_sleepy(perf):
+            perf.measure("sleepy", lambda: time.sleep(0.03), reference=False)
+        """
+    )
+    pytester.runpytest("--perf-report=r.json").assert_outcomes(passed=1)
+    record = records_by_metric(read_report(pytester))["sleepy"]
+    assert 1 <= record["summary"]["n"] <= 2
+    assert record["notes"] == [f"time budget spent after {record['summary']['n']} samples"]
+
+
+def test_bad_budget_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--perf-budget=fast")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*argument --perf-budget: expected a time such as '2s' or '500ms'*"]
+    )
+
+
+def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nperf_budget = fast\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini option perf_budget = 'fast': expected a time*"])
+
+
+def test_unknown_target_lists_known_targets(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\n", target="arm-box")
+    write_baselines(pytester, "m: {max: 6 ms}\n", target="gpu-box")
+    result = pytester.runpytest("--perf-target=riscv-box")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*unknown --perf-target 'riscv-box'*(known targets: arm-box, gpu-box, {TARGET})*"]
+    )
+
+
+def test_malformed_baseline_file_is_a_usage_error_with_its_line(pytester: pytest.Pytester) -> None:
+    path = write_baselines(pytester, "m:\n  statistic: p50\n  max: 6 parsec\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{path}:3: m: max: unknown unit 'parsec'*"])
+
+
+def test_impossible_date_in_baseline_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    """A YAML timestamp the loader cannot build (month 13) is a located usage error, not a crash."""
+    path = write_baselines(pytester, "m:\n  max: 6 ms\n  collected: 2025-13-45\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{path}:3: m: collected:*"])
+
+
+def test_text_report_extension_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--perf-report=r.txt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--perf-report r.txt: the extension must be .json or .md*"])
+
+
+# -- verdicts decide the test's outcome ----------------------------------------------------
+
+
+def test_value_above_max_fails_with_metric_limit_and_target(pytester: pytest.Pytester) -> None:
+    path = write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(RECORD_VALUE.format(value=7))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*PerfFailure: performance verdict failed:",
+            f"*m: p50 = 7 ms exceeds max 6 ms by +16.7% [[]target {TARGET}, baseline {path}:1[]]",
+        ]
+    )
+
+
+def test_value_within_max_passes(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(RECORD_VALUE.format(value=5))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*perfdata*", "m *p50 5 ms*6 ms*pass*verified*"])
+
+
+def test_every_metric_is_recorded_before_the_test_fails(pytester: pytest.Pytester) -> None:
+    """Both misses are reported, not only the first: the failure comes after the test body."""
+    write_baselines(pytester, "a: {max: 1 ms}\nb: {min: 10 qps}\n")
+    pytester.makepyfile(
+        """
+        def test_two(perf):
+            perf.record_value("a", 2, unit="ms")
+            perf.record_value("b", 5, unit="qps", better="higher")
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*a: p50 = 2 ms exceeds max 1 ms*", "*b: p50 = 5 qps falls below min 10 qps by 50.0%*"]
+    )
+
+
+def test_straddling_interval_is_inconclusive_and_passes_by_default(
+    pytester: pytest.Pytester,
+) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(STRADDLING)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["inconclusive: m: p50 = 6 ms (99% CI * .. *) straddles max 6 ms: cannot tell*"]
+    )
+
+
+def test_straddling_interval_fails_when_asked(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(STRADDLING)
+    result = pytester.runpytest("--perf-inconclusive=fail")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*m: p50 = 6 ms*straddles max 6 ms*"])
+
+
+def test_no_baseline_passes_and_is_pending(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(RECORD_VALUE.format(value=7))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [f"pending: 1 metric(s) have no baseline on {TARGET}; `--perf-save` stores them: m"]
+    )
+
+
+def test_stale_baselines_are_reported(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\nold.metric: {max: 1 ms}\ngone.too: {max: 1 ms}\n")
+    pytester.makepyfile(RECORD_VALUE.format(value=5))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [f"stale: 2 baseline(s) of {TARGET} not measured in this run: gone.too, old.metric"]
+    )
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+def test_measure_produces_a_record(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_noop(perf):
+            perf.measure("x", lambda: None, unit="us")
+        """
+    )
+    pytester.runpytest(BUDGET, "--perf-report=r.json").assert_outcomes(passed=1)
+    document = read_report(pytester)
+    assert len(document["records"]) == 1
+    record = document["records"][0]
+    assert record["metric"] == "x" and record["unit"] == "us"
+    assert record["test"] == "test_measure_produces_a_record.py::test_noop"
+    assert record["summary"]["n"] > 0 and record["overhead_ns"] > 0 and record["loops"] >= 1
+    assert document["run"]["harness_overhead_ns"] > 0
+    schema = files("pytest_perfdata").joinpath("schema/run-1.json").read_text(encoding="utf-8")
+    jsonschema.Draft202012Validator(json.loads(schema)).validate(document)
+
+
+def test_disable_runs_the_function_once_and_records_nothing(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "x: {max: 1 ns}\n")
+    pytester.makepyfile(
+        """
+        import math
+
+        def test_counted(perf):
+            calls = []
+            record = perf.measure("x", lambda: calls.append(1), unit="us")
+            assert calls == [1]
+            assert math.isnan(record.value)
+        """
+    )
+    pytester.runpytest(BUDGET, "--perf-disable", "--perf-report=r.json").assert_outcomes(passed=1)
+    assert read_report(pytester)["records"] == []
+
+
+def test_perf_marker_is_added_to_measuring_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_measuring(perf):
+            perf.record_value("m", 1, unit="ms")
+
+        def test_plain():
+            pass
+        """
+    )
+    result = pytester.runpytest("-m", "perf", "-v")
+    result.assert_outcomes(passed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*::test_measuring PASSED*"])
+    result = pytester.runpytest("-m", "not perf", "-v")
+    result.assert_outcomes(passed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*::test_plain PASSED*"])
+
+
+# -- --perf-save ---------------------------------------------------------------------------
+
+
+def test_save_writes_baselines_and_the_next_run_judges_against_them(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(RECORD_VALUE.format(value=5))
+    result = pytester.runpytest("--perf-save")
+    result.assert_outcomes(passed=1)
+    path = pytester.path / "baselines" / f"{TARGET}.yaml"
+    result.stdout.fnmatch_lines([f"saved 0 updated and 1 new baseline(s) to {path}"])
+    assert "\nm:\n  statistic: p50\n  regression: 10%\n  value: 5 ms\n" in path.read_text(
+        encoding="utf-8"
+    )
+
+    pytester.runpytest("--perf-report=r.json").assert_outcomes(passed=1)
+    verdict = records_by_metric(read_report(pytester))["m"]["verdict"]
+    assert verdict["outcome"] == "pass" and [c["kind"] for c in verdict["checks"]] == ["regression"]
+
+    pytester.makepyfile(RECORD_VALUE.format(value=7))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*m: p50 = 7 ms regressed +40.0% against baseline 5 ms (limit +10%)*"]
+    )
+
+
+def test_save_keeps_hand_written_limit_and_comment(pytester: pytest.Pytester) -> None:
+    original = "# reviewed by the perf team\nm:\n  max: 6 ms   # the claim\n"
+    path = write_baselines(pytester, original)
+    pytester.makepyfile(RECORD_VALUE.format(value=5))
+    pytester.runpytest("--perf-save").assert_outcomes(passed=1)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(original + "  value: 5 ms\n")
+
+
+def test_interrupted_run_saves_nothing(pytester: pytest.Pytester) -> None:
+    """A half-finished run must not overwrite reviewed baselines with a partial set."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_measured(perf):
+            perf.record_value("m", 1, unit="ms")
+
+        def test_stops():
+            pytest.exit("stop here")
+        """
+    )
+    result = pytester.runpytest("--perf-save")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["not saved: the run was interrupted; the baseline file is unchanged"]
+    )
+    assert not (pytester.path / "baselines").exists()
+
+
+def test_save_refuses_a_metric_produced_twice(pytester: pytest.Pytester) -> None:
+    """Two tests writing one metric would make the stored value depend on test order."""
+    pytester.makepyfile(
+        """
+        def test_one(perf):
+            perf.record_value("m", 1, unit="ms")
+
+        def test_two(perf):
+            perf.record_value("m", 2, unit="ms")
+        """
+    )
+    result = pytester.runpytest("--perf-save")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["not saved: metric m was produced by 2 tests (*::test_one, *::test_two)"]
+    )
+    assert not (pytester.path / "baselines" / f"{TARGET}.yaml").exists()
+
+
+# -- reports -------------------------------------------------------------------------------
+
+
+def test_junit_xml_carries_perf_properties(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(STRADDLING)
+    pytester.runpytest("--junitxml=j.xml").assert_outcomes(passed=1)
+    root = ET.parse(pytester.path / "j.xml").getroot()
+    properties = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert properties["perf.m.p50"] == "6 ms"
+    assert properties["perf.m.n"] == "20"
+    assert properties["perf.m.verdict"] == "inconclusive"
+    assert properties["perf.m.status"] == "pending"
+    assert "perf.m.ci" in properties
+
+
+def test_markdown_report_in_chinese(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(RECORD_VALUE.format(value=5))
+    result = pytester.runpytest("--perf-report=r.md", "--perf-report-lang=zh")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["written: r.md"])
+    assert "数据来源" in (pytester.path / "r.md").read_text(encoding="utf-8")
+
+
+def test_json_report_counts_outcomes(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "a: {max: 6 ms}\nb: {max: 6 ms}\n")
+    pytester.makepyfile(
+        """
+        def test_all(perf):
+            perf.record_value("a", 5, unit="ms")
+            perf.record_value("b", 7, unit="ms")
+            perf.record_value("c", 1, unit="ms")
+        """
+    )
+    pytester.runpytest("--perf-report=r.json").assert_outcomes(failed=1)
+    document = read_report(pytester)
+    assert document["summary"] == {"pass": 1, "fail": 1, "inconclusive": 0, "none": 1}
+    assert records_by_metric(document)["b"]["status"] == "refuted"
