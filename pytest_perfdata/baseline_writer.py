@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,15 @@ from typing import Any, final
 
 import yaml
 
-from .baseline import BaselineError, compose, iter_entries, parse_baseline_text, yaml_loader
+from ._atomic import write_text_atomically
+from .baseline import (
+    BaselineError,
+    baselines_from_root,
+    compose,
+    iter_entries,
+    parse_baseline_text,
+    yaml_loader,
+)
 from .record import Outcome, Record, VerificationStatus
 from .units import format_quantity
 from .verdict import machine_label
@@ -72,7 +78,8 @@ def _fast(value: Any) -> str | None:
     """YAML text for a scalar that is the same in block and flow context, else None."""
     if isinstance(value, str):
         plain = _PLAIN.fullmatch(value) and "  " not in value
-        if plain and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str":
+        resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+        if plain and resolved == "tag:yaml.org,2002:str":
             return value
         if value.isprintable():  # single quotes hold any printable text, in block or flow context
             return "'" + value.replace("'", "''") + "'"
@@ -170,7 +177,7 @@ def _splice_entry(text: str, node: yaml.Node, fields: dict[str, Any]) -> list[tu
     stale = [key for key in OWNED_KEYS if key not in fields]
     if node.flow_style or not node.value:
         loader = yaml_loader()("")
-        merged = dict(loader.construct_object(node, deep=True) or {})  # type: ignore[no-untyped-call]
+        merged = dict(loader.construct_object(node, deep=True) or {})
         for key in stale:
             merged.pop(key, None)
         merged.update(fields)
@@ -214,9 +221,15 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
-def merge_records(text: str, path: Path, records: Sequence[Record], default_regression: float) -> tuple[str, list[str], list[str]]:
-    """New file text with ``records`` merged in; also the metrics updated and added."""
-    root = compose(text, path) if text.strip() else None
+def merge_records(
+    text: str, path: Path, records: Sequence[Record], default_regression: float, *, root: yaml.Node | None = None
+) -> tuple[str, list[str], list[str]]:
+    """New file text with ``records`` merged in; also the metrics updated and added.
+
+    ``root`` is ``text`` already composed, when the caller has it (composing dominates the cost).
+    """
+    if root is None and text.strip():
+        root = compose(text, path)
     existing = {str(key.value): node for key, node in iter_entries(root, path)} if root is not None else {}
     edits: list[tuple[int, int, str]] = []
     updated: list[str] = []
@@ -253,24 +266,6 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-
-
 def save_records(path: Path, target: str, records: Sequence[Record], default_regression: float = 0.1) -> SaveResult:
     """Merge ``records`` into ``path`` atomically; raises :class:`BaselineError` on a bad file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -279,11 +274,12 @@ def save_records(path: Path, target: str, records: Sequence[Record], default_reg
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             text = ""
-        parse_baseline_text(text, path, target)  # a bad file is reported as such, not merged into
-        new_text, updated, added = merge_records(text, path, records, default_regression)
+        root = compose(text, path) if text.strip() else None
+        baselines_from_root(root, path, target)  # a bad file is reported as such, not merged into
+        new_text, updated, added = merge_records(text, path, records, default_regression, root=root)
         try:
             parse_baseline_text(new_text, path, target)
         except BaselineError as error:  # never write what we could not read back
             raise BaselineError(path, error.line, f"refusing to save, the merged file would be invalid: {error.detail}", error.entry) from None
-        write_atomically(path, new_text)
+        write_text_atomically(path, new_text)
     return SaveResult(path, tuple(updated), tuple(added))

@@ -50,6 +50,7 @@ class SamplingPolicy:
     max_samples: int = 200_000
     batch: bool = True  # allow timing several calls per sample when one call is very short
     reference: bool = True  # interleave the drift-reference kernel
+    collect_garbage: bool = True  # leave the cyclic GC on while timing (off: pauses excluded)
 
     def __post_init__(self) -> None:
         if self.statistic not in STATISTICS:
@@ -138,13 +139,8 @@ def measure_overhead(samples: int = 20_000) -> float:
 DecidedCallback = Callable[[float, Interval, "float | None"], bool]
 
 
-def sample(
-    fn: Callable[[], object],
-    policy: SamplingPolicy,
-    decided: DecidedCallback | None = None,
-    memory: bool = False,
-) -> Measurement:
-    """Sample ``fn`` until its statistic is precise (and decided), or the budget runs out."""
+def _calibrate(fn: Callable[[], object], policy: SamplingPolicy) -> tuple[int, int]:
+    """Warm up; return (calls per sample, samples per block) from the fastest warm-up call."""
     clock = time.perf_counter_ns
     warm_start = clock()
     warm: list[float] = []
@@ -157,7 +153,18 @@ def sample(
     if policy.batch and per_call < _MIN_SAMPLE_NS:
         loops = max(1, math.ceil(_MIN_SAMPLE_NS / max(per_call, 1.0)))
     block = max(1, min(1000, int(_BLOCK_NS / max(per_call * loops, 1.0))))
+    return loops, block
 
+
+def sample(
+    fn: Callable[[], object],
+    policy: SamplingPolicy,
+    decided: DecidedCallback | None = None,
+    memory: bool = False,
+) -> Measurement:
+    """Sample ``fn`` until its statistic is precise (and decided), or the budget runs out."""
+    loops, block = _calibrate(fn, policy)
+    clock = time.perf_counter_ns
     samples: list[float] = []
     reference: list[float] = []
     reference_block = 1
@@ -167,37 +174,44 @@ def sample(
     budget_ns = policy.budget_s * 1e9
     reason = "budget"
     gc.collect()
+    collector_was_on = gc.isenabled()
+    if not policy.collect_garbage:
+        gc.disable()
     start = clock()
-    while True:
-        count = min(block, policy.max_samples - len(samples))
-        cpu_before = _cpu_ns()
-        block_start = clock()
-        _timed_block(fn, loops, count, samples)
-        block_ns = clock() - block_start
-        cpu_spent += _cpu_ns() - cpu_before
-        calls += count * loops
-        if policy.reference:
-            ref_start = clock()
-            _timed_block(reference_kernel, 1, reference_block, reference)
-            ref_ns = clock() - ref_start
-            # Aim the next burst at the target share of the workload's time.
-            wanted = block_ns * _REFERENCE_SHARE
-            reference_block = max(1, min(200, int(reference_block * wanted / max(ref_ns, 1))))
-        if len(samples) >= checkpoint:
-            checkpoint = math.ceil(checkpoint * 1.5)
-            value = statistic_value(policy.statistic, samples)
-            interval = interval_for(policy.statistic, samples, policy.confidence)
-            precise = interval.relative_half_width(value) <= policy.precision
-            ref = quantile(sorted(reference), 0.5) if reference else None
-            long_enough = clock() - start >= policy.min_time_s * 1e9
-            if precise and long_enough and (decided is None or decided(value, interval, ref)):
-                reason = "precise"
+    try:
+        while True:
+            count = min(block, policy.max_samples - len(samples))
+            cpu_before = _cpu_ns()
+            block_start = clock()
+            _timed_block(fn, loops, count, samples)
+            block_ns = clock() - block_start
+            cpu_spent += _cpu_ns() - cpu_before
+            calls += count * loops
+            if policy.reference:
+                ref_start = clock()
+                _timed_block(reference_kernel, 1, reference_block, reference)
+                ref_ns = clock() - ref_start
+                # Aim the next burst at the target share of the workload's time.
+                wanted = block_ns * _REFERENCE_SHARE
+                reference_block = max(1, min(200, int(reference_block * wanted / max(ref_ns, 1))))
+            if len(samples) >= checkpoint:
+                checkpoint = math.ceil(checkpoint * 1.5)
+                value = statistic_value(policy.statistic, samples)
+                interval = interval_for(policy.statistic, samples, policy.confidence)
+                precise = interval.relative_half_width(value) <= policy.precision
+                ref = quantile(sorted(reference), 0.5) if reference else None
+                long_enough = clock() - start >= policy.min_time_s * 1e9
+                if precise and long_enough and (decided is None or decided(value, interval, ref)):
+                    reason = "precise"
+                    break
+            if len(samples) >= policy.max_samples:
+                reason = "max-samples"
                 break
-        if len(samples) >= policy.max_samples:
-            reason = "max-samples"
-            break
-        if clock() - start >= budget_ns:
-            break
+            if clock() - start >= budget_ns:
+                break
+    finally:
+        if collector_was_on:
+            gc.enable()
     elapsed = (clock() - start) / 1e9
 
     peak: int | None = None

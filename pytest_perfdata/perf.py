@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .baseline import Baseline
@@ -65,6 +65,7 @@ class Perf:
         memory: bool = False,
         batch: bool = True,
         reference: bool = True,
+        collect_garbage: bool = True,
         min_samples: int = 20,
         source: DataSource | None = None,
     ) -> Record:
@@ -74,6 +75,10 @@ class Perf:
         defaults to the baseline's, else ``p50``. Sampling stops when the statistic's confidence
         interval is within the run's precision and the verdict is decided, or the time budget
         (``--perf-budget``, the ``perf`` marker's ``budget=`` or ``budget=`` here) is spent.
+
+        ``reference=False`` skips the drift reference (for work that does not scale with CPU
+        speed); ``collect_garbage=False`` pauses Python's cyclic collector while timing, for
+        figures that should not depend on how much else the process happens to hold.
         """
         time_unit = parse_unit(unit)
         if time_unit.dimension != "time":
@@ -93,6 +98,7 @@ class Perf:
             min_samples=min_samples,
             batch=batch,
             reference=reference,
+            collect_garbage=collect_garbage,
         )
         overhead = self.run.overhead_ns
 
@@ -174,6 +180,46 @@ class Perf:
             metric, unit, "p50", better, engine, source,
             value=value, interval=Interval(value, value, 1.0), samples=[value], reference_us=None,
             notes=tuple(notes),
+        )
+        return self._keep(record, baseline)
+
+    def record_ratio(
+        self,
+        metric: str,
+        numerator: Record,
+        denominator: Record,
+        *,
+        better: str = "lower",
+        notes: Sequence[str] = (),
+    ) -> Record:
+        """Record ``numerator / denominator`` (e.g. container ÷ wasm cold start) in unit ``x``.
+
+        The ratio's interval is the widest the two intervals allow (low/high, high/low), so a
+        ratio of two noisy figures is never presented as more certain than its parts. When both
+        figures were timed beside the drift reference, each is first divided by its own
+        reference, so the machine slowing down between the two measurements does not show.
+        """
+        to_common_unit = parse_unit(numerator.unit).convert(1.0, parse_unit(denominator.unit))
+        corrected = bool(numerator.reference_us and denominator.reference_us)
+        if corrected:
+            to_common_unit *= denominator.reference_us / numerator.reference_us  # type: ignore[operator]
+            notes = ("drift-corrected by each figure's reference kernel", *notes)
+        top, bottom = numerator.interval, denominator.interval
+        if denominator.value <= 0 or bottom.low <= 0 or not (top.bounded and bottom.bounded):
+            interval = Interval(-math.inf, math.inf, min(top.confidence, bottom.confidence))
+        else:
+            interval = Interval(
+                top.low * to_common_unit / bottom.high,
+                top.high * to_common_unit / bottom.low,
+                min(top.confidence, bottom.confidence),
+            )
+        value = numerator.value * to_common_unit / denominator.value if denominator.value else math.inf
+        baseline = self.run.baselines.get(metric)
+        engines = " ÷ ".join(str(r.engine) for r in (numerator, denominator) if r.engine)
+        record = self._build(
+            metric, "x", "p50", better, None, None,
+            value=value, interval=interval, samples=[value], reference_us=None,
+            notes=(f"ratio {numerator.metric} ÷ {denominator.metric}" + (f" ({engines})" if engines else ""), *notes),
         )
         return self._keep(record, baseline)
 

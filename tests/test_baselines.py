@@ -17,7 +17,7 @@ from builders import make_record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_perfdata import baseline_writer
+from pytest_perfdata import _atomic
 from pytest_perfdata.baseline import (
     ALLOWED_KEYS,
     Baseline,
@@ -466,7 +466,7 @@ def test_crash_during_write_leaves_old_file_and_no_temp(
     def crash(src: object, dst: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(baseline_writer.os, "replace", crash)
+    monkeypatch.setattr(_atomic.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         save_records(
             path, TARGET, [make_record("wasm.cold_start", 9.0), make_record("new.metric", 1.0)]

@@ -23,8 +23,8 @@ from pytest_perfdata.record import (
     Outcome,
     Record,
     SourceKind,
-    VerificationStatus,
     Verdict,
+    VerificationStatus,
 )
 from pytest_perfdata.report.json_report import (
     RunInfo,
@@ -33,7 +33,7 @@ from pytest_perfdata.report.json_report import (
     write_json,
 )
 from pytest_perfdata.report.markdown import render_markdown, write_markdown
-from pytest_perfdata.stats import Interval, STATISTICS, summarize
+from pytest_perfdata.stats import STATISTICS, Interval, summarize
 
 COLD_START = "suites/wasmedge/test_cold_start.py"
 SCHEMA_PATH = Path(record_module.__file__).parent / "schema" / "run-1.json"

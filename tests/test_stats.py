@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pytest_perfdata.stats import (
     STATISTICS,
     Interval,
+    _t_quantile,
     interval_for,
     mean_interval,
     min_samples_for,
@@ -22,7 +23,6 @@ from pytest_perfdata.stats import (
     statistic_value,
     summarize,
 )
-from pytest_perfdata.stats import _t_quantile
 
 #: Sample values of realistic magnitude (timings, sizes, rates); type-7 interpolation of values
 #: whose difference overflows a float (|x| near 1e308) is out of scope.

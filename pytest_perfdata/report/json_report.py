@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, final
 
+from .._atomic import write_text_atomically
 from ..record import RECORD_SCHEMA, Environment, Outcome, Record
 
 __all__ = ["RunInfo", "build_run_document", "load_run_document", "outcome_counts", "write_json"]
@@ -53,29 +52,6 @@ def build_run_document(run: RunInfo, records: Sequence[Record], stale: Sequence[
     }
 
 
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` so that readers see the old file or the new one, never half of one.
-
-    A run interrupted mid-write (Ctrl-C, CI timeout) or two runs writing the same report must
-    not leave a truncated file behind: the text goes to a unique temporary file in the same
-    directory (same file system, so the rename is atomic), is synced, then replaces ``path``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 honours the umask, unlike tempfile's 0o600, so reports stay readable.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write a run document atomically; non-finite numbers are refused, as JSON has none."""
     try:
@@ -98,4 +74,5 @@ def load_run_document(path: Path | str) -> dict[str, Any]:
     found = document.get("schema") if isinstance(document, dict) else None
     if found != RECORD_SCHEMA:
         raise ValueError(f"{path}: expected a run file of schema {RECORD_SCHEMA!r}, got {found!r}")
+    assert isinstance(document, dict)
     return document

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from .._atomic import write_text_atomically
 from ..units import format_quantity
-from .json_report import write_text_atomically
 
 __all__ = ["LANGUAGES", "render_markdown", "write_markdown"]
 
@@ -135,12 +135,13 @@ def _value_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
     low, high = interval.get("low"), interval.get("high")
     if low is not None and low == high:
         return value  # an exact figure (min/max, or all samples equal): no interval to show
-    return words["ci"].format(
+    text: str = words["ci"].format(
         value=value,
         confidence=f"{interval.get('confidence', 0):.0%}",
         low=_bound(low, unit, "-∞"),
         high=_bound(high, unit, "+∞"),
     )
+    return text
 
 
 def _limits_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
@@ -153,7 +154,7 @@ def _limits_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
             parts.append(words[kind].format(limit=format_quantity(limit, record.get("unit", ""))))
         elif kind == "regression":
             parts.append(words["regression"].format(limit=f"{(limit - 1) * 100:+.4g}%"))
-    return words["semicolon"].join(parts)
+    return str(words["semicolon"].join(parts))
 
 
 def _memory_text(memory_bytes: int) -> str:
@@ -176,12 +177,12 @@ def _environment_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> st
     if engine and engine.get("name") and engine["name"] not in runtimes:
         runtimes[engine["name"]] = engine.get("version", "")
     parts += [f"{name} {version}".strip() for name, version in runtimes.items()]
-    return words["comma"].join(part for part in parts if part)
+    return str(words["comma"].join(part for part in parts if part))
 
 
 def _source_text(record: Mapping[str, Any], words: Mapping[str, Any], lang: str) -> str:
     source = record.get("source") or {}
-    kind = words["kinds"].get(source.get("kind"), source.get("kind", ""))
+    kind = str(words["kinds"].get(source.get("kind"), source.get("kind", "")))
     reference = source.get("reference", "")
     if not reference:
         return kind
@@ -220,7 +221,7 @@ def _machine_text(env: Mapping[str, Any], words: Mapping[str, Any]) -> str:
     if env.get("memory_bytes"):
         parts.append(_memory_text(env["memory_bytes"]))
     parts += [env.get("os", ""), env.get("kernel", "")]
-    return words["comma"].join(part for part in parts if part)
+    return str(words["comma"].join(part for part in parts if part))
 
 
 def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:

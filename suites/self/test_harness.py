@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pytest_perfdata import Engine
 import platform
+
+from pytest_perfdata import Engine
 
 
 def test_noop_sample_overhead(perf):
