@@ -296,21 +296,39 @@ def test_rate_regression_verdict_is_monotone_in_the_value(v1: float, v2: float, 
     assert RANK[first] >= RANK[second]
 
 
-def test_drift_correction_absorbs_a_slower_machine() -> None:
-    """Machine 15 % slower (reference 60 → 69 us) and value 15 % higher: no regression."""
+def test_a_slower_machine_is_not_a_regression() -> None:
+    """Machine 15 % slower (reference 60 → 69 us) and value 15 % higher: never a FAIL.
+
+    Raw figures say +15 %, drift-corrected ones say 0 %: they disagree about the limit, so the
+    verdict is inconclusive. Without a reference the same figures are a regression.
+    """
     baseline = make_baseline(reference_us=60.0, **stored(10.0, 9.95, 10.05))
     record = make_record(11.5, 0.005, reference_us=69.0)
     verdict = judge(record, baseline, SETTINGS)
-    assert verdict.outcome == Outcome.PASS
-    assert "drift-corrected" in verdict.reason
+    assert verdict.outcome == Outcome.INCONCLUSIVE
+    assert "drift-corrected" in verdict.reason and "raw +15" in verdict.reason
     uncorrected = judge(make_record(11.5, 0.005), baseline, SETTINGS)
     assert uncorrected.outcome == Outcome.FAIL
 
 
+def test_correction_that_disagrees_with_raw_figures_cannot_fail() -> None:
+    """A reference kernel that over-corrects (it slowed more than the workload) must not cry wolf."""
+    baseline = make_baseline(reference_us=100.0, **stored(10.0, 9.95, 10.05))
+    record = make_record(8.0, 0.005, reference_us=60.0)  # raw -20 %, corrected +33 %
+    assert judge(record, baseline, SETTINGS).outcome == Outcome.INCONCLUSIVE
+
+
 def test_drift_correction_does_not_hide_a_real_regression() -> None:
+    """Machine 15 % slower and the code 30 % slower: both views exceed the limit."""
     baseline = make_baseline(reference_us=60.0, **stored(10.0, 9.95, 10.05))
     record = make_record(11.5 * 1.3, 0.005, reference_us=69.0)
     assert judge(record, baseline, SETTINGS).outcome == Outcome.FAIL
+
+
+def test_steady_machine_passes_and_fails_as_without_correction() -> None:
+    baseline = make_baseline(reference_us=60.0, **stored(10.0, 9.95, 10.05))
+    assert judge(make_record(10.2, 0.005, reference_us=60.3), baseline, SETTINGS).outcome == Outcome.PASS
+    assert judge(make_record(13.0, 0.005, reference_us=59.8), baseline, SETTINGS).outcome == Outcome.FAIL
 
 
 @pytest.mark.parametrize(
@@ -324,14 +342,16 @@ def test_rates_regress_when_they_fall(rate: float, expected: Outcome) -> None:
 
 
 def test_rate_drift_correction() -> None:
-    """A 15 % slower machine serves 1/1.15 of the rate; corrected, that is no regression."""
+    """A 15 % slower machine serves 1/1.15 of the rate: inconclusive, not a regression."""
     fields = stored(1000.0, 995.0, 1005.0, unit="qps")
     baseline = make_baseline(better="higher", reference_us=60.0, **fields)
     rate = 1000.0 * 60 / 69
     corrected = make_record(rate, 0.005, unit="qps", better="higher", reference_us=69.0)
-    assert outcome(corrected, baseline) == Outcome.PASS
+    assert outcome(corrected, baseline) == Outcome.INCONCLUSIVE
     uncorrected = make_record(rate, 0.005, unit="qps", better="higher")
     assert outcome(uncorrected, baseline) == Outcome.FAIL
+    slower_code = make_record(rate / 1.3, 0.005, unit="qps", better="higher", reference_us=69.0)
+    assert outcome(slower_code, baseline) == Outcome.FAIL
 
 
 # --- errors and missing data -----------------------------------------------------------------
