@@ -6,18 +6,17 @@ import datetime as dt
 import math
 import random
 from pathlib import Path
+from typing import Any
 
+import builders
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_perfdata.baseline import Baseline, BaselineError
 from pytest_perfdata.record import (
-    DataSource,
-    Environment,
     Outcome,
     Record,
-    SourceKind,
     Verdict,
     VerificationStatus,
 )
@@ -31,16 +30,6 @@ BASELINE_FILE = Path("baselines/x86_64.yaml")
 TODAY = dt.date(2026, 11, 21)
 SETTINGS = JudgeSettings(today=TODAY)
 
-ENVIRONMENT = Environment(
-    architecture="x86_64",
-    cpu_model="Example CPU 9000",
-    cores=8,
-    memory_bytes=16 * 1024**3,
-    os="Linux",
-    kernel="6.1.0",
-    python="3.11.9",
-)
-
 #: How a verdict ranks from best to worst, for monotonicity properties.
 RANK = {Outcome.PASS: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAIL: 2}
 
@@ -51,36 +40,9 @@ def lognormal(seed: int, n: int, median: float = 5.0, sigma: float = 0.25) -> li
     return [rng.lognormvariate(math.log(median), sigma) for _ in range(n)]
 
 
-def make_record(
-    value: float,
-    rel: float = 0.01,
-    *,
-    interval: Interval | None = None,
-    unit: str = "ms",
-    better: str = "lower",
-    statistic: str = "p50",
-    reference_us: float | None = None,
-    samples: list[float] | None = None,
-) -> Record:
-    """A record measured at ``value`` with a relative interval ``±rel`` (or the given one)."""
-    if interval is None:
-        interval = Interval(value * (1 - rel), value * (1 + rel), 0.99)
-    return Record(
-        metric=METRIC,
-        test="tests/test_wasm.py::test_cold_start",
-        target=TARGET,
-        unit=unit,
-        statistic=statistic,
-        better=better,
-        value=value,
-        interval=interval,
-        summary=summarize(samples or [value]),
-        source=DataSource(SourceKind.BENCHMARK, "x"),
-        environment=ENVIRONMENT,
-        status=VerificationStatus.PENDING,
-        collected="2026-11-21",
-        reference_us=reference_us,
-    )
+def make_record(value: float, rel: float = 0.01, **fields: Any) -> Record:
+    """A record of the metric under test measured at ``value`` with a ``±rel`` interval."""
+    return builders.make_record(METRIC, value, rel=rel, **fields)
 
 
 def make_baseline(**fields: object) -> Baseline:
