@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, final
@@ -34,7 +34,7 @@ from .record import Outcome, Record, VerificationStatus
 from .units import format_quantity
 from .verdict import machine_label
 
-__all__ = ["SaveResult", "save_records"]
+__all__ = ["SaveResult", "save_records", "set_fields"]
 
 _HEADER = (
     "# Baselines of target {target}: one entry per metric.\n"
@@ -167,14 +167,17 @@ def _after_line(text: str, index: int) -> int:
     return len(text) if newline < 0 else newline + 1
 
 
-def _splice_entry(text: str, node: yaml.Node, fields: dict[str, Any]) -> list[tuple[int, int, str]]:
+def _splice_entry(
+    text: str, node: yaml.Node, fields: dict[str, Any], replaces: Collection[str] = OWNED_KEYS
+) -> list[tuple[int, int, str]]:
     """Edits (start, end, replacement) that set ``fields`` in one existing entry.
 
-    Owned fields the record no longer has (an interval, a reference) are removed, so that a
-    stale interval cannot sit beside a new value and fail the next run's regression check.
+    Keys in ``replaces`` that ``fields`` lacks are removed: when a record no longer has an
+    interval or a reference, a stale one must not sit beside the new value and fail the next
+    run's regression check.
     """
     assert isinstance(node, yaml.MappingNode)
-    stale = [key for key in OWNED_KEYS if key not in fields]
+    stale = [key for key in replaces if key not in fields]
     if node.flow_style or not node.value:
         loader = yaml_loader()("")
         merged = dict(loader.construct_object(node, deep=True) or {})
@@ -266,8 +269,8 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def save_records(path: Path, target: str, records: Sequence[Record], default_regression: float = 0.1) -> SaveResult:
-    """Merge ``records`` into ``path`` atomically; raises :class:`BaselineError` on a bad file."""
+def _rewrite(path: Path, target: str, edit: Callable[[str, yaml.Node | None], str]) -> None:
+    """Read, check, edit, re-validate and atomically replace one baseline file, under its lock."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path):
         try:
@@ -275,11 +278,44 @@ def save_records(path: Path, target: str, records: Sequence[Record], default_reg
         except FileNotFoundError:
             text = ""
         root = compose(text, path) if text.strip() else None
-        baselines_from_root(root, path, target)  # a bad file is reported as such, not merged into
-        new_text, updated, added = merge_records(text, path, records, default_regression, root=root)
+        baselines_from_root(root, path, target)  # a bad file is reported as such, not edited
+        new_text = edit(text, root)
         try:
             parse_baseline_text(new_text, path, target)
         except BaselineError as error:  # never write what we could not read back
-            raise BaselineError(path, error.line, f"refusing to save, the merged file would be invalid: {error.detail}", error.entry) from None
+            raise BaselineError(
+                path, error.line, f"refusing to save, the merged file would be invalid: {error.detail}", error.entry
+            ) from None
         write_text_atomically(path, new_text)
-    return SaveResult(path, tuple(updated), tuple(added))
+
+
+def save_records(path: Path, target: str, records: Sequence[Record], default_regression: float = 0.1) -> SaveResult:
+    """Merge ``records`` into ``path`` atomically; raises :class:`BaselineError` on a bad file."""
+    outcome: list[list[str]] = []
+
+    def edit(text: str, root: yaml.Node | None) -> str:
+        new_text, updated, added = merge_records(text, path, records, default_regression, root=root)
+        outcome[:] = [updated, added]
+        return new_text
+
+    _rewrite(path, target, edit)
+    return SaveResult(path, tuple(outcome[0]), tuple(outcome[1]))
+
+
+def set_fields(path: Path, target: str, fields: dict[str, dict[str, Any]]) -> list[str]:
+    """Set fields (e.g. ``regression``) of existing entries, keeping everything else as it is.
+
+    For tools that write what is otherwise hand-edited, such as calibrated regression limits.
+    Returns the metrics that were not in the file (and so were left alone).
+    """
+    missing: list[str] = []
+
+    def edit(text: str, root: yaml.Node | None) -> str:
+        entries = {str(key.value): node for key, node in iter_entries(root, path)} if root is not None else {}
+        missing[:] = sorted(set(fields) - set(entries))
+        edits = [edit for metric, node in entries.items() if metric in fields
+                 for edit in _splice_entry(text, node, fields[metric], replaces=())]
+        return _apply(text, edits)
+
+    _rewrite(path, target, edit)
+    return missing

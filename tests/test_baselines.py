@@ -503,3 +503,23 @@ def test_parallel_saves_keep_every_metric(tmp_path: Path) -> None:
     assert sorted(entries) == metrics
     assert all(e.value is not None and e.value.value == 3.0 for e in entries.values())
     assert leftovers(tmp_path) == []
+
+
+def test_set_fields_changes_only_the_named_fields(tmp_path: Path) -> None:
+    """Calibrated limits are written without touching values, comments or other entries."""
+    from pytest_perfdata.baseline_writer import set_fields
+
+    path = tmp_path / "x86_64.yaml"
+    original = (
+        "# reviewed\n"
+        "a:\n  statistic: p50\n  regression: 10%\n  value: 4 ms  # measured\n  interval: [3.9 ms, 4.1 ms]\n"
+        "b: {max: 6 ms, value: 5 ms}\n"
+        "c:\n  value: 1 ms\n"
+    )
+    path.write_text(original)
+    missing = set_fields(path, "x86_64", {"a": {"regression": "35%"}, "b": {"regression": "20%"}, "z": {"regression": "5%"}})
+    assert missing == ["z"]
+    text = path.read_text()
+    assert text == original.replace("regression: 10%", "regression: 35%").replace(
+        "b: {max: 6 ms, value: 5 ms}", "b: {max: 6 ms, value: 5 ms, regression: 20%}"
+    )

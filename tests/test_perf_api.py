@@ -7,7 +7,6 @@ is checked; timed calls only check that a figure exists and is described, never 
 from __future__ import annotations
 
 import pytest
-
 from builders import read_report, records_by_metric, write_baselines
 
 BUDGET = "--perf-budget=50ms"

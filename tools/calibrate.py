@@ -6,6 +6,10 @@ every run's JSON report and prints, per metric, the spread of the drift-correcte
 a suggested ``regression:`` limit: 1.5 x the observed max/min spread, at least 10 %.
 
     python tools/calibrate.py --runs 5 -- suites/self
+    python tools/calibrate.py --runs 6 --apply baselines/x86_64.yaml -- suites/wasmedge
+
+``--apply`` writes the suggested limits into the entries of that baseline file (other fields,
+comments and entries stay as they are); metrics without an entry there are listed, not added.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ def suggestion(runs: list[float]) -> tuple[float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--apply", type=Path, metavar="BASELINE_FILE", help="write the limits into this file")
     parser.add_argument("pytest_args", nargs="+")
     args = parser.parse_args()
     reports = []
@@ -52,9 +57,17 @@ def main() -> int:
             if path.exists():
                 reports.append(json.loads(path.read_text()))
             print(f"run {index + 1}/{args.runs}: {'ok' if path.exists() else 'no report'}", file=sys.stderr)
+    limits = {}
     for metric, runs in sorted(corrected_values(reports).items()):
         spread, limit = suggestion(runs)
+        limits[metric] = {"regression": f"{limit}%"}
         print(f"{metric}: spread {spread:.1%} over {len(runs)} runs -> regression: {limit}%")
+    if args.apply is not None and limits:
+        from pytest_perfdata.baseline_writer import set_fields
+
+        missing = set_fields(args.apply, args.apply.stem, limits)
+        print(f"wrote {len(limits) - len(missing)} limits to {args.apply}"
+              + (f"; no entry for: {', '.join(missing)}" if missing else ""))
     return 0 if reports else 1
 
 

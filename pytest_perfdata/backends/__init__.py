@@ -1,0 +1,1 @@
+"""Runtimes that measured code runs on (Wasm engines today), one module per kind, selected in one place."""

@@ -1,0 +1,65 @@
+"""The WasmEdge suite's shared pieces: workload sources and builds that skip with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_perfdata.backends.wasm import WasmBackend
+from pytest_perfdata.backends.workloads import Workload, WorkloadBuilder, WorkloadUnavailable
+
+SOURCES = Path(__file__).parent / "workloads"
+
+
+class Builds:
+    """Workloads of this suite, built on first use; a missing toolchain skips the asking test."""
+
+    def __init__(self, builder: WorkloadBuilder) -> None:
+        self.builder = builder
+
+    def _get(self, make, name: str) -> Workload:  # type: ignore[no-untyped-def]
+        try:
+            return make(SOURCES / name)
+        except WorkloadUnavailable as reason:
+            pytest.skip(str(reason))
+
+    def wat(self, name: str) -> Workload:
+        return self._get(self.builder.wat, name)
+
+    def wasi(self, name: str) -> Workload:
+        return self._get(self.builder.wasi, name)
+
+    def native(self, name: str) -> Workload:
+        return self._get(self.builder.native, name)
+
+    def shared_library(self, name: str):  # type: ignore[no-untyped-def]
+        """The C source as a shared library, to call its functions natively through ctypes."""
+        from pytest_perfdata.backends.native import NativeUnavailable, build_native
+
+        try:
+            return build_native(SOURCES / name, self.builder.cache_dir, static=False, extra_flags=("-shared", "-fPIC"))
+        except NativeUnavailable as reason:
+            pytest.skip(str(reason))
+
+
+@pytest.fixture(scope="session")
+def builds(workloads: WorkloadBuilder) -> Builds:
+    return Builds(workloads)
+
+
+def embedded_or_skip(runtime: WasmBackend):  # type: ignore[no-untyped-def]
+    """The runtime's in-process engine, or a skip saying why there is none."""
+    if runtime.embedded is None:
+        pytest.skip(runtime.unavailable.get("embedded", f"{runtime.name} has no in-process engine here"))
+    return runtime.embedded
+
+
+@pytest.fixture
+def embedded(wasm_runtime: WasmBackend):  # type: ignore[no-untyped-def]
+    return embedded_or_skip(wasm_runtime)
+
+
+def label(engine) -> str:  # type: ignore[no-untyped-def]
+    """Metric suffix naming what ran: ``wasmtime-cli``, ``wasmedge-cli-aot``, ``runc-oci``."""
+    return f"{engine.name}-{engine.mode}" if engine.mode else engine.name

@@ -1,0 +1,87 @@
+"""Cold start: in-process, from a precompiled artefact, and as a process beside a container.
+
+"Cold start" here is everything between having the module's bytes and the first call
+returning: compile (or deserialize), instantiate, run ``_start``. Process-level cold start is
+launch to exit of a hello-world, for the Wasm CLI, a real runc container and a native static
+binary, in the same test so their ratios compare like with like.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from conftest import label
+
+
+def test_in_process_cold_start(perf, wasm_runtime, embedded, builds) -> None:
+    """Compile + instantiate + first call of a WASI hello world, in this process."""
+    wasm = builds.wat("hello.wat").read_bytes()
+
+    def cold_start() -> None:
+        instance = embedded.instantiate(embedded.compile(wasm))
+        embedded.call(instance, "_start")
+
+    record = perf.measure(f"wasm.cold_start.in_process.{label(embedded.engine)}", cold_start, unit="ms", engine=embedded.engine)
+    assert record.summary.n >= 8
+
+
+def test_precompiled_cold_start(perf, embedded, builds) -> None:
+    """The same, from a precompiled artefact (wasmtime's Module.serialize, like AOT)."""
+    wasm = builds.wat("hello.wat").read_bytes()
+    artefact = embedded.serialize(embedded.compile(wasm))
+
+    def cold_start() -> None:
+        instance = embedded.instantiate(embedded.deserialize(artefact))
+        embedded.call(instance, "_start")
+
+    record = perf.measure(
+        f"wasm.cold_start.precompiled.{label(embedded.engine)}", cold_start, unit="ms", engine=embedded.engine
+    )
+    assert record.summary.n >= 8
+
+
+def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tmp_path) -> None:
+    """Launch → exit of hello world: Wasm CLI, precompiled Wasm, runc container, native binary."""
+    from pytest_perfdata.backends.native import NativeProgram, run_native
+    from pytest_perfdata.backends.oci import build_bundle
+
+    if wasm_runtime.cli is None:
+        pytest.skip(wasm_runtime.unavailable.get("cli", "no Wasm CLI"))
+    cli = wasm_runtime.cli
+    hello = builds.wat("hello.wat")
+    run = cli.run(hello.path)
+    assert run.exit_code == 0 and run.stdout == b"hello\n"
+    wasm = perf.measure(f"wasm.cold_start.process.{label(cli.engine)}", lambda: cli.run(hello.path),
+                        unit="ms", engine=cli.engine, budget="3s")
+
+    artefact = cli.precompile(hello.path, tmp_path)
+    if artefact is not None:
+        assert cli.run_precompiled(artefact).stdout == b"hello\n"
+        perf.measure(f"wasm.cold_start.process_precompiled.{label(cli.precompiled_engine)}",
+                     lambda: cli.run_precompiled(artefact), unit="ms", engine=cli.precompiled_engine, budget="3s")
+
+    native_build = builds.native("hello.c")
+    native = NativeProgram(native_build.path, _native_engine(native_build))
+    assert run_native(native).stdout.startswith(b"hello")
+    floor = perf.measure("native.cold_start.process", lambda: run_native(native), unit="ms",
+                         engine=native.engine, budget="3s")
+    perf.record_ratio("ratio.cold_start.wasm_vs_native", wasm, floor)
+
+    try:
+        containers = request.getfixturevalue("container_runtime")
+    except pytest.skip.Exception as reason:
+        warnings.warn(f"container cold start not measured: {reason}", stacklevel=1)
+        return
+    bundle = build_bundle(tmp_path / "bundle", ["echo", "hello"])
+    assert containers.run(bundle).stdout == b"hello\n"
+    container = perf.measure(f"container.cold_start.process.{label(containers.engine)}",
+                             lambda: containers.run(bundle), unit="ms", engine=containers.engine, budget="5s")
+    perf.record_ratio("ratio.cold_start.container_vs_wasm", container, wasm)
+
+
+def _native_engine(build):  # type: ignore[no-untyped-def]
+    from pytest_perfdata.record import Engine
+
+    return Engine("native", build.toolchain, "static")

@@ -1,0 +1,34 @@
+"""Artefact size: the Wasm module and its precompiled form against a container's root filesystem.
+
+The container is the smallest honest one: Debian's static busybox and nothing else. Real
+application images are larger, so the ratio here is a floor for the "image size" claim.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import label
+
+
+def test_module_and_rootfs_size(perf, wasm_runtime, builds, tmp_path) -> None:
+    from pytest_perfdata.backends.oci import ContainerUnavailable, build_bundle
+
+    hello = builds.wasi("hello.c")
+    wasm = perf.record_value("wasm.size.hello_c", hello.path.stat().st_size / 1024, unit="KiB",
+                             notes=(f"built with {hello.toolchain}",))
+    perf.record_value("wasm.size.hello_wat", builds.wat("hello.wat").path.stat().st_size, unit="B")
+    perf.record_value("wasm.size.kernel_c", builds.wasi("kernel.c").path.stat().st_size / 1024, unit="KiB")
+    if wasm_runtime.cli is not None:
+        artefact = wasm_runtime.cli.precompile(hello.path, tmp_path)
+        if artefact is not None:
+            perf.record_value(f"wasm.size.hello_c_precompiled.{label(wasm_runtime.cli.precompiled_engine)}",
+                              artefact.stat().st_size / 1024, unit="KiB", engine=wasm_runtime.cli.precompiled_engine)
+    try:
+        bundle = build_bundle(tmp_path / "bundle", ["echo", "hello"])
+    except ContainerUnavailable as reason:
+        pytest.skip(f"container rootfs not built: {reason}")
+    rootfs = perf.record_value("container.size.rootfs_busybox", bundle.rootfs_bytes / 1024, unit="KiB",
+                               notes=("Debian busybox-static with applet links: the smallest real image",))
+    ratio = perf.record_ratio("ratio.size.rootfs_vs_wasm", rootfs, wasm)
+    assert ratio.value > 1
