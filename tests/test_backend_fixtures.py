@@ -1,4 +1,9 @@
-"""The backend fixtures as a user meets them: selection by option, skips that say how to fix them."""
+"""The backend fixtures as a user meets them: selection by option, skips that say how to fix them.
+
+These run pytest in a subprocess: an in-process run would import wasmtime afresh inside
+pytester's module snapshot, and the discarded copy breaks wasmtime's trap handling for every
+later test in this process (it dies with SIGILL on the next Wasm trap).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ def test_auto_without_wasmedge_gives_wasmtime(pytester: pytest.Pytester, monkeyp
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.setenv("HOME", str(pytester.path))  # no ~/.wasmedge either
     pytester.makepyfile(USES_RUNTIME)
-    result = pytester.runpytest("-s")
+    result = pytester.runpytest_subprocess("-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*RUNTIME wasmtime wasmtime in-process"])
 
@@ -23,7 +28,7 @@ def test_auto_without_wasmedge_gives_wasmtime(pytester: pytest.Pytester, monkeyp
 def test_missing_wasmedge_skips_with_how_to_get_it(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(pytester.path))
     pytester.makepyfile(USES_RUNTIME)
-    result = pytester.runpytest("-rs", "--perf-wasm-runtime=wasmedge", f"--perf-wasmedge={pytester.path / 'nope'}")
+    result = pytester.runpytest_subprocess("-rs", "--perf-wasm-runtime=wasmedge", f"--perf-wasmedge={pytester.path / 'nope'}")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["SKIPPED*wasmedge*"])
     skip_line = next(line for line in result.stdout.lines if line.startswith("SKIPPED"))
@@ -32,6 +37,6 @@ def test_missing_wasmedge_skips_with_how_to_get_it(pytester: pytest.Pytester, mo
 
 def test_unknown_wasm_runtime_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(USES_RUNTIME)
-    result = pytester.runpytest("--perf-wasm-runtime=wamr")
+    result = pytester.runpytest_subprocess("--perf-wasm-runtime=wamr")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*invalid choice: 'wamr'*"])
