@@ -484,7 +484,62 @@ def _classify_wasmtime(stderr: str) -> LimitKind | None:
     return None
 
 
-class WasmtimeCli:
+class _ProcessCli:
+    """What every process-level launcher shares: build argv, run it bounded, name the limit hit.
+
+    Subclasses provide ``run_argv`` and ``classify`` (stderr -> which limit, if any); binary
+    CLIs also provide ``compile_argv`` and ``artefact_path`` for their precompiled form.
+    """
+
+    classify: _Classifier
+
+    def run_argv(
+        self,
+        wasm: Path,
+        limits: Limits = Limits(),
+        *,
+        invoke: str | None = None,
+        args: Sequence[int | str] = (),
+        precompiled: bool = False,
+    ) -> list[str]:
+        raise NotImplementedError
+
+    def compile_argv(self, wasm: Path, out: Path) -> list[str]:
+        raise NotImplementedError
+
+    def artefact_path(self, wasm: Path, out_dir: Path) -> Path:
+        raise NotImplementedError
+
+    def run(
+        self,
+        wasm: Path,
+        limits: Limits = Limits(),
+        *,
+        invoke: str | None = None,
+        args: Sequence[int | str] = (),
+    ) -> CompletedRun:
+        return _run_cli(self.run_argv(wasm, limits, invoke=invoke, args=args), limits, self.classify)
+
+    def run_precompiled(
+        self,
+        artefact: Path,
+        limits: Limits = Limits(),
+        *,
+        invoke: str | None = None,
+        args: Sequence[int | str] = (),
+    ) -> CompletedRun:
+        argv = self.run_argv(artefact, limits, invoke=invoke, args=args, precompiled=True)
+        return _run_cli(argv, limits, self.classify)
+
+    def precompile(self, wasm: Path, out_dir: Path) -> Path:
+        out = self.artefact_path(wasm, out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        argv = self.compile_argv(wasm, out)
+        _checked(argv, f"{Path(argv[0]).name} {argv[1] if len(argv) > 1 else ''}".strip())
+        return out
+
+
+class WasmtimeCli(_ProcessCli):
     """The real ``wasmtime`` binary: ``run``, ``compile -o x.cwasm``, ``run --allow-precompiled``.
 
     Limits: ``-W fuel=N`` (only when asked: fuel metering slows JIT code), ``-W timeout=…``
@@ -493,6 +548,8 @@ class WasmtimeCli:
     artefacts are compiled with fuel and epochs enabled, because a ``.cwasm`` loads only into an
     engine with the same settings; their runs therefore always pass ``-W fuel``.
     """
+
+    classify = staticmethod(_classify_wasmtime)
 
     def __init__(self, executable: Path, version: str) -> None:
         self.executable = Path(executable)
@@ -540,34 +597,10 @@ class WasmtimeCli:
             os.fspath(out),
         ]
 
-    def run(
-        self,
-        wasm: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-    ) -> CompletedRun:
-        return _run_cli(
-            self.run_argv(wasm, limits, invoke=invoke, args=args), limits, _classify_wasmtime
-        )
 
-    def precompile(self, wasm: Path, out_dir: Path) -> Path:
-        out = Path(out_dir) / f"{Path(wasm).stem}.cwasm"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _checked(self.compile_argv(wasm, out), "wasmtime compile")
-        return out
+    def artefact_path(self, wasm: Path, out_dir: Path) -> Path:
+        return Path(out_dir) / f"{Path(wasm).stem}.cwasm"
 
-    def run_precompiled(
-        self,
-        artefact: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-    ) -> CompletedRun:
-        argv = self.run_argv(artefact, limits, invoke=invoke, args=args, precompiled=True)
-        return _run_cli(argv, limits, _classify_wasmtime)
 
 
 _LAUNCHER_LIMIT_EXIT: Final = 124
@@ -581,13 +614,15 @@ def _classify_launcher(stderr: str) -> LimitKind | None:
     return match.group(1) if match else None  # type: ignore[return-value]
 
 
-class PythonLauncherCli:
+class PythonLauncherCli(_ProcessCli):
     """A stand-in for the wasmtime CLI: ``python -m pytest_perfdata.backends.wasm_launcher FILE``.
 
     It runs the module in a fresh Python process with wasmtime-py, so process-level figures
     include Python's start-up. Its ``Engine.mode`` is ``python-launcher`` (and
     ``python-launcher-precompiled``) so that records never claim the wasmtime CLI ran.
     """
+
+    classify = staticmethod(_classify_launcher)
 
     def __init__(self, python: str | None = None) -> None:
         self.python = python or sys.executable
@@ -614,17 +649,6 @@ class PythonLauncherCli:
             argv += ["--invoke", invoke]
         return [*argv, os.fspath(wasm), *map(str, args)]
 
-    def run(
-        self,
-        wasm: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-    ) -> CompletedRun:
-        return _run_cli(
-            self.run_argv(wasm, limits, invoke=invoke, args=args), limits, _classify_launcher
-        )
 
     def precompile(self, wasm: Path, out_dir: Path) -> Path:
         """Serialize with the launcher's own engine settings, so that the artefact loads there."""
@@ -637,16 +661,6 @@ class PythonLauncherCli:
         _atomic_write_bytes(out, artefact)
         return out
 
-    def run_precompiled(
-        self,
-        artefact: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-    ) -> CompletedRun:
-        argv = self.run_argv(artefact, limits, invoke=invoke, args=args, precompiled=True)
-        return _run_cli(argv, limits, _classify_launcher)
 
 
 def _classify_wasmedge(stderr: str) -> LimitKind | None:
@@ -663,7 +677,7 @@ def _classify_wasmedge(stderr: str) -> LimitKind | None:
 _WASMEDGE_LIMIT_FLAGS: Final = ("--time-limit", "--memory-page-limit", "--gas-limit")
 
 
-class WasmEdgeCli:
+class WasmEdgeCli(_ProcessCli):
     """The ``wasmedge`` binary: interpreter by default, AOT through ``wasmedge compile``.
 
     Limits: ``--time-limit MS`` and ``--memory-page-limit PAGES`` when this build lists them in
@@ -672,6 +686,8 @@ class WasmEdgeCli:
     AOT artefacts are compiled ``--interruptible`` so that the time limit can stop them, and run
     with ``--run-mode=aot`` from 0.17 on, where WasmEdge no longer runs AOT code by default.
     """
+
+    classify = staticmethod(_classify_wasmedge)
 
     def __init__(self, executable: Path, version: str, help_text: str = "") -> None:
         self.executable = Path(executable)
@@ -746,34 +762,10 @@ class WasmEdgeCli:
             ]
         return [str(self.executable), "compile", "--interruptible", os.fspath(wasm), os.fspath(out)]
 
-    def run(
-        self,
-        wasm: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-    ) -> CompletedRun:
-        return _run_cli(
-            self.run_argv(wasm, limits, invoke=invoke, args=args), limits, _classify_wasmedge
-        )
 
-    def precompile(self, wasm: Path, out_dir: Path) -> Path:
-        out = Path(out_dir) / f"{Path(wasm).stem}-wasmedge-{self.version}.so"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _checked(self.compile_argv(wasm, out), "wasmedge compile")
-        return out
+    def artefact_path(self, wasm: Path, out_dir: Path) -> Path:
+        return Path(out_dir) / f"{Path(wasm).stem}-wasmedge-{self.version}.so"
 
-    def run_precompiled(
-        self,
-        artefact: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-    ) -> CompletedRun:
-        argv = self.run_argv(artefact, limits, invoke=invoke, args=args, precompiled=True)
-        return _run_cli(argv, limits, _classify_wasmedge)
 
 
 # -- finding the binaries -------------------------------------------------------------------------

@@ -46,21 +46,25 @@ def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tm
     """Launch → exit of hello world: Wasm CLI, precompiled Wasm, runc container, native binary."""
     from pytest_perfdata.backends.native import NativeProgram, run_native
     from pytest_perfdata.backends.oci import build_bundle
+    from pytest_perfdata.backends.wasm import Limits
+
+    unmetered = Limits(fuel=None)  # bounded by the time limit; fuel metering is not start-up cost
 
     if wasm_runtime.cli is None:
         pytest.skip(wasm_runtime.unavailable.get("cli", "no Wasm CLI"))
     cli = wasm_runtime.cli
     hello = builds.wat("hello.wat")
-    run = cli.run(hello.path)
+    run = cli.run(hello.path, unmetered)
     assert run.exit_code == 0 and run.stdout == b"hello\n"
-    wasm = perf.measure(f"wasm.cold_start.process.{label(cli.engine)}", lambda: cli.run(hello.path),
+    wasm = perf.measure(f"wasm.cold_start.process.{label(cli.engine)}", lambda: cli.run(hello.path, unmetered),
                         unit="ms", engine=cli.engine, budget="3s")
 
     artefact = cli.precompile(hello.path, tmp_path)
     if artefact is not None:
-        assert cli.run_precompiled(artefact).stdout == b"hello\n"
+        assert cli.run_precompiled(artefact, unmetered).stdout == b"hello\n"
         perf.measure(f"wasm.cold_start.process_precompiled.{label(cli.precompiled_engine)}",
-                     lambda: cli.run_precompiled(artefact), unit="ms", engine=cli.precompiled_engine, budget="3s")
+                     lambda: cli.run_precompiled(artefact, unmetered), unit="ms", engine=cli.precompiled_engine,
+                     budget="3s")
 
     native_build = builds.native("hello.c")
     native = NativeProgram(native_build.path, _native_engine(native_build))
