@@ -56,6 +56,7 @@ ALLOWED_KEYS: Final = (
     "min",
     "regression",
     "reference",
+    "reference_kind",
     "samples",
     "source",
     "status",
@@ -102,6 +103,7 @@ class Baseline:
     min: Quantity | None = None
     regression: float | None = None  # allowed relative worsening, 0.1 for "10%"
     reference_us: float | None = None
+    reference_kind: str = "cpu-loop"  # which drift reference ``reference_us`` timed
     samples: int | None = None
     source: DataSource | None = None
     status: VerificationStatus = VerificationStatus.PENDING
@@ -343,6 +345,7 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
         min=minimum,
         regression=regression,
         reference_us=reference_us,
+        reference_kind=_optional_text(reader, "reference_kind") or "cpu-loop",
         samples=samples,
         source=_parse_source(reader),
         status=VerificationStatus(status) if status else VerificationStatus.PENDING,

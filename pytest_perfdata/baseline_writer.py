@@ -114,7 +114,9 @@ def _render(value: Any) -> str:
 
 
 #: The fields --perf-save writes; every other key of an entry belongs to its human editors.
-OWNED_KEYS = ("value", "interval", "reference", "samples", "source", "status", "collected", "machine")
+OWNED_KEYS = (
+    "value", "interval", "reference", "reference_kind", "samples", "source", "status", "collected", "machine",
+)
 
 
 def owned_fields(record: Record) -> dict[str, Any]:
@@ -129,6 +131,8 @@ def owned_fields(record: Record) -> dict[str, Any]:
         ]
     if record.reference_us:
         fields["reference"] = format_quantity(record.reference_us, "us", digits=5)
+        if record.reference_kind and record.reference_kind != "cpu-loop":
+            fields["reference_kind"] = record.reference_kind
     fields["samples"] = record.summary.n
     fields["source"] = {"kind": record.source.kind.value, "reference": record.source.reference}
     refuted = record.verdict is not None and record.verdict.outcome == Outcome.FAIL

@@ -23,6 +23,8 @@ __all__ = [
     "Measurement",
     "SamplingPolicy",
     "measure_overhead",
+    "CPU_REFERENCE",
+    "DriftReference",
     "reference_kernel",
     "sample",
 ]
@@ -33,6 +35,35 @@ _MIN_SAMPLE_NS: Final = 20_000
 _BLOCK_NS: Final = 10_000_000
 #: Share of the workload's time spent on the reference kernel.
 _REFERENCE_SHARE: Final = 0.2
+
+
+def reference_kernel() -> int:
+    """Fixed pure-Python work (~50 µs): its speed tracks this machine's speed right now.
+
+    Timed between the workload's samples, it lets a verdict divide out drift that affects
+    both (frequency scaling, a busy neighbour), which is what makes A/A re-runs agree.
+    """
+    acc = 0
+    for i in range(1500):
+        acc = (acc * 31 + i) % 1_000_003
+    return acc
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class DriftReference:
+    """Fixed work timed between a workload's samples, named so that only like is compared.
+
+    The default times a pure-Python loop (machine and interpreter speed). Work dominated by
+    something else (process creation, I/O) gets a reference of its own kind, such as spawning
+    ``/bin/true`` for process-level cold starts.
+    """
+
+    name: str
+    fn: Callable[[], object]
+
+
+CPU_REFERENCE: Final = DriftReference("cpu-loop", reference_kernel)
 
 
 @final
@@ -49,7 +80,7 @@ class SamplingPolicy:
     min_samples: int = 20
     max_samples: int = 200_000
     batch: bool = True  # allow timing several calls per sample when one call is very short
-    reference: bool = True  # interleave the drift-reference kernel
+    reference: DriftReference | None = None  # the drift reference to interleave (None: none)
     collect_garbage: bool = True  # leave the cyclic GC on while timing (off: pauses excluded)
 
     def __post_init__(self) -> None:
@@ -84,18 +115,6 @@ class Measurement:
     @property
     def reference_median_ns(self) -> float | None:
         return quantile(sorted(self.reference_ns), 0.5) if self.reference_ns else None
-
-
-def reference_kernel() -> int:
-    """Fixed pure-Python work (~50 µs): its speed tracks this machine's speed right now.
-
-    Timed between the workload's samples, it lets a verdict divide out drift that affects
-    both (frequency scaling, a busy neighbour), which is what makes A/A re-runs agree.
-    """
-    acc = 0
-    for i in range(1500):
-        acc = (acc * 31 + i) % 1_000_003
-    return acc
 
 
 def _cpu_ns() -> int:
@@ -187,9 +206,9 @@ def sample(
             block_ns = clock() - block_start
             cpu_spent += _cpu_ns() - cpu_before
             calls += count * loops
-            if policy.reference:
+            if policy.reference is not None:
                 ref_start = clock()
-                _timed_block(reference_kernel, 1, reference_block, reference)
+                _timed_block(policy.reference.fn, 1, reference_block, reference)
                 ref_ns = clock() - ref_start
                 # Aim the next burst at the target share of the workload's time.
                 wanted = block_ns * _REFERENCE_SHARE

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .baseline import Baseline
-from .measure import Measurement, SamplingPolicy, sample
+from .measure import CPU_REFERENCE, DriftReference, Measurement, SamplingPolicy, sample
 from .record import DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus
 from .session import PerfRun
 from .stats import Interval, interval_for, statistic_value, summarize
@@ -64,7 +64,7 @@ class Perf:
         budget: float | str | None = None,
         memory: bool = False,
         batch: bool = True,
-        reference: bool = True,
+        reference: bool | DriftReference = True,
         collect_garbage: bool = True,
         min_samples: int = 20,
         source: DataSource | None = None,
@@ -76,8 +76,9 @@ class Perf:
         interval is within the run's precision and the verdict is decided, or the time budget
         (``--perf-budget``, the ``perf`` marker's ``budget=`` or ``budget=`` here) is spent.
 
-        ``reference=False`` skips the drift reference (for work that does not scale with CPU
-        speed); ``collect_garbage=False`` pauses Python's cyclic collector while timing, for
+        ``reference`` is the drift reference timed between samples: the CPU loop by default,
+        another :class:`DriftReference` for work of another kind (process creation), or
+        ``False`` for none; ``collect_garbage=False`` pauses Python's cyclic collector while timing, for
         figures that should not depend on how much else the process happens to hold.
         """
         time_unit = parse_unit(unit)
@@ -97,7 +98,7 @@ class Perf:
             budget_s=_budget_seconds(budget or self.marker_kwargs.get("budget"), settings.budget_s),
             min_samples=min_samples,
             batch=batch,
-            reference=reference,
+            reference=CPU_REFERENCE if reference is True else (reference or None),
             collect_garbage=collect_garbage,
         )
         overhead = self.run.overhead_ns
@@ -111,6 +112,7 @@ class Perf:
                 interval=Interval(interval_ns.low * scale, interval_ns.high * scale, interval_ns.confidence),
                 samples=[value_ns * scale],
                 reference_us=reference_ns / 1e3 if reference_ns else None,
+                reference_kind=policy.reference.name if policy.reference else None,
             )
             verdict = judged(provisional, baseline, settings.judge_settings()).verdict
             return verdict is not None and verdict.outcome != Outcome.INCONCLUSIVE
@@ -123,6 +125,7 @@ class Perf:
             interval=interval_for(statistic, samples, policy.confidence),
             samples=samples,
             reference_us=(measurement.reference_median_ns / 1e3) if measurement.reference_median_ns else None,
+            reference_kind=policy.reference.name if policy.reference else None,
             measurement=measurement,
             overhead_ns=overhead,
         )
@@ -200,7 +203,10 @@ class Perf:
         reference, so the machine slowing down between the two measurements does not show.
         """
         to_common_unit = parse_unit(numerator.unit).convert(1.0, parse_unit(denominator.unit))
-        corrected = bool(numerator.reference_us and denominator.reference_us)
+        corrected = bool(
+            numerator.reference_us and denominator.reference_us
+            and numerator.reference_kind == denominator.reference_kind
+        )
         if corrected:
             to_common_unit *= denominator.reference_us / numerator.reference_us  # type: ignore[operator]
             notes = ("drift-corrected by each figure's reference kernel", *notes)
@@ -253,6 +259,7 @@ class Perf:
         interval: Interval,
         samples: Sequence[float],
         reference_us: float | None,
+        reference_kind: str | None = None,
         measurement: Measurement | None = None,
         overhead_ns: float = 0.0,
         notes: tuple[str, ...] = (),
@@ -284,6 +291,7 @@ class Perf:
             cpu_time=(measurement.cpu_ns_per_call * 1e-9 / parse_unit(unit).scale) if measurement else None,
             peak_memory_bytes=measurement.peak_memory_bytes if measurement else None,
             reference_us=reference_us,
+            reference_kind=reference_kind if reference_us else None,
             notes=notes,
         )
 

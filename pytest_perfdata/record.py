@@ -179,7 +179,7 @@ class Record:
     """One metric's result in one test.
 
     All figures (``value``, ``interval``, ``summary``, ``reference``) are in ``unit``, except
-    ``reference`` which is the drift-reference kernel's time in microseconds.
+    ``reference_us``, the drift reference's time in microseconds (``reference_kind`` names it).
     """
 
     metric: str
@@ -201,6 +201,7 @@ class Record:
     cpu_time: float | None = None  # CPU time per sample, in ``unit`` (time metrics only)
     peak_memory_bytes: int | None = None
     reference_us: float | None = None
+    reference_kind: str | None = None  # which drift reference ``reference_us`` timed
     verdict: Verdict | None = None
     notes: tuple[str, ...] = ()
 
@@ -226,6 +227,7 @@ class Record:
             "cpu_time": self.cpu_time,
             "peak_memory_bytes": self.peak_memory_bytes,
             "reference_us": self.reference_us,
+            "reference_kind": self.reference_kind,
             "verdict": self.verdict.to_dict() if self.verdict else None,
             "notes": list(self.notes),
         }
@@ -253,6 +255,7 @@ class Record:
             cpu_time=data.get("cpu_time"),
             peak_memory_bytes=data.get("peak_memory_bytes"),
             reference_us=data.get("reference_us"),
+            reference_kind=data.get("reference_kind"),
             verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
             notes=tuple(data.get("notes", ())),
         )

@@ -101,7 +101,8 @@ def _absolute_checks(record: Record, baseline: Baseline) -> list[Check]:
 
 def _drift_factor(record: Record, baseline: Baseline) -> float:
     """How much faster the machine was when the baseline was stored than now (1.0: unknown)."""
-    if record.reference_us and baseline.reference_us:
+    same_kind = (record.reference_kind or "cpu-loop") == baseline.reference_kind
+    if record.reference_us and baseline.reference_us and same_kind:
         return baseline.reference_us / record.reference_us
     return 1.0
 

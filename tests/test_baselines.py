@@ -523,3 +523,15 @@ def test_set_fields_changes_only_the_named_fields(tmp_path: Path) -> None:
     assert text == original.replace("regression: 10%", "regression: 35%").replace(
         "b: {max: 6 ms, value: 5 ms}", "b: {max: 6 ms, value: 5 ms, regression: 20%}"
     )
+
+
+def test_save_writes_the_kind_of_a_non_default_drift_reference(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    path = tmp_path / "x86_64.yaml"
+    record = replace(make_record("spawned", 2.0, reference_us=900.0), reference_kind="spawn-true")
+    save_records(path, "x86_64", [record])
+    baseline = load_baseline_file(path, "x86_64").entries["spawned"]
+    assert baseline.reference_kind == "spawn-true" and baseline.reference_us == 900.0
+    save_records(path, "x86_64", [make_record("spawned", 2.0, reference_us=70.0)])
+    assert load_baseline_file(path, "x86_64").entries["spawned"].reference_kind == "cpu-loop"

@@ -425,3 +425,15 @@ def test_a_b_always_fails() -> None:
     """A 30 % slowdown with 500 samples per side is caught on every seed."""
     outcomes = [judge(*_record_and_baseline(seed, 1.3), SETTINGS).outcome for seed in SEEDS]
     assert set(outcomes) == {Outcome.FAIL}
+
+
+def test_drift_references_of_different_kinds_are_not_compared() -> None:
+    """A spawn-time reference says nothing about a CPU-loop one: no correction across kinds."""
+    from dataclasses import replace
+
+    baseline = make_baseline(reference_us=60.0, reference_kind="cpu-loop", **stored(10.0, 9.95, 10.05))
+    record = replace(make_record(11.5, 0.005, reference_us=600.0), reference_kind="spawn-true")
+    verdict = judge(record, baseline, SETTINGS)
+    assert verdict.outcome == Outcome.FAIL and "drift-corrected" not in verdict.reason
+    same_kind = replace(baseline, reference_kind="spawn-true", reference_us=520.0)
+    assert judge(record, same_kind, SETTINGS).outcome == Outcome.INCONCLUSIVE

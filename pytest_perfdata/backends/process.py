@@ -8,9 +8,11 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import final
+from typing import Final, final
 
-__all__ = ["CompletedRun", "RunTimeout", "run_bounded"]
+from ..measure import DriftReference
+
+__all__ = ["SPAWN_REFERENCE", "CompletedRun", "RunTimeout", "run_bounded"]
 
 
 @final
@@ -96,3 +98,13 @@ def _drain(process: subprocess.Popen[bytes], timeout_s: float = 5.0) -> tuple[by
         process.kill()
         stdout, stderr = process.communicate()
     return stdout or b"", stderr or b""
+
+
+def _spawn_true() -> None:
+    run_bounded(["true"], timeout_s=10.0)
+
+
+#: Drift reference for process-level figures: what starting a trivial process costs right now.
+#: Process creation slows with system load (fork, exec, page faults) far more than a CPU loop
+#: does, so launch-to-exit timings are corrected by this rather than by the CPU loop.
+SPAWN_REFERENCE: Final = DriftReference("spawn-true", _spawn_true)
