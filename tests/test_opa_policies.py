@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -36,8 +35,6 @@ def _load_admission() -> ModuleType:
 
 
 admission = _load_admission()
-
-POLICY_FILES = {rule: POLICIES / f"{rule}.rego" for rule in admission.RULE_IDS}
 
 
 def evaluate(interpreter: Any, review: dict[str, Any], query: str) -> Any:
@@ -67,9 +64,9 @@ def interpreter_with(*rules: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def combined() -> Iterator[Any]:
+def combined() -> Any:
     """The whole library in one interpreter, as an admission webhook would load it."""
-    yield interpreter_with(*admission.RULE_IDS, "admission")
+    return interpreter_with(*admission.RULE_IDS, "admission")
 
 
 @pytest.mark.parametrize("rule", ["admission", *admission.RULE_IDS])
@@ -77,11 +74,18 @@ def test_policy_parses_and_is_rego_v1(rule: str) -> None:
     """Each file compiles on its own (the combined one with the five it reads) and is Rego v1."""
     source = (POLICIES / f"{rule}.rego").read_text()
     assert "import rego.v1" in source
-    package = "admission" if rule == "admission" else rule
-    assert f"package k8s.{package}\n" in source
+    assert f"package k8s.{rule}\n" in source
     needed = (*admission.RULE_IDS, "admission") if rule == "admission" else (rule,)
-    deny = evaluate(interpreter_with(*needed), admission.EDGE_CASES["compliant"], f"data.k8s.{rule}.deny")
+    deny = evaluate(
+        interpreter_with(*needed), admission.EDGE_CASES["compliant"], f"data.k8s.{rule}.deny"
+    )
     assert deny == []
+
+
+def test_a_syntax_error_is_reported() -> None:
+    """So that "it parses" above means something: regopy raises on a broken module."""
+    with pytest.raises(regopy.RegoError, match="Invalid assignment"):
+        regopy.Interpreter().add_module("broken.rego", "package x\nimport rego.v1\np if { x := }\n")
 
 
 def test_edge_cases_are_valid_admission_reviews() -> None:
@@ -97,7 +101,9 @@ def test_edge_cases_are_valid_admission_reviews() -> None:
 @pytest.mark.parametrize("name", sorted(admission.EDGE_CASES))
 def test_oracle_on_edge_case(name: str) -> None:
     """The oracle agrees with the hand-written expectation, so it can be trusted on the rest."""
-    assert admission.expected_denials(admission.EDGE_CASES[name]) == admission.EDGE_CASE_DENIALS[name]
+    assert (
+        admission.expected_denials(admission.EDGE_CASES[name]) == admission.EDGE_CASE_DENIALS[name]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(admission.EDGE_CASES))
@@ -141,18 +147,16 @@ def test_fired_rules_rejects_unknown_prefixes() -> None:
             admission.fired_rules([message])
 
 
-@pytest.mark.parametrize(
-    ("size", "examples"), [("small", 100), ("large", 40)], ids=["small", "large"]
-)
-def test_combined_policy_agrees_with_oracle(combined: Any, size: str, examples: int) -> None:
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_combined_policy_agrees_with_oracle(combined: Any, size: str) -> None:
     """On generated reviews, rego-cpp's combined decision is the oracle's, rule by rule."""
 
     @settings(
-        max_examples=examples,
+        max_examples=100,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(review=admission.admission_reviews(size))  # type: ignore[misc]
+    @given(review=admission.admission_reviews(size))
     def check(review: dict[str, Any]) -> None:
         decision = evaluate(combined, review, "data.k8s.admission")
         expected = admission.expected_denials(review)

@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 
 __all__ = [
     "ALLOWED_REGISTRIES",
+    "BAD_IMAGES",
     "EDGE_CASES",
     "EDGE_CASE_DENIALS",
     "REQUIRED_LABELS",
     "REQUIRED_LIMITS",
     "RULE_IDS",
+    "SIZES",
     "admission_reviews",
     "expected_denials",
     "fired_rules",
@@ -73,10 +75,12 @@ def expected_denials(review: Mapping[str, Any]) -> set[str]:
         fired.add("labels")
     if any(not c["image"].startswith(ALLOWED_REGISTRIES) for c in containers):
         fired.add("registry")
-    for c in containers:
-        limits = c.get("resources", {}).get("limits", {})
-        if any(resource not in limits for resource in REQUIRED_LIMITS):
-            fired.add("limits")
+    if any(
+        resource not in c.get("resources", {}).get("limits", {})
+        for c in containers
+        for resource in REQUIRED_LIMITS
+    ):
+        fired.add("limits")
     if any("hostPath" in volume for volume in pod.get("spec", {}).get("volumes", [])):
         fired.add("hostpath")
     return fired
@@ -113,7 +117,6 @@ BAD_IMAGES: tuple[str, ...] = (
     "nginx:1.25",
     "quay.io/acme/api@sha256:" + "0" * 64,
     "registry.k8s.io",
-    "",
 )
 
 # Names and values are picked from short lists rather than from regexes: no rule reads them,
@@ -260,8 +263,12 @@ def pods(
             labels["App"] = "web"
     for key in required:
         labels[key] = draw(_label_value)
-    metadata: Json = {"name": draw(_name_stem), "namespace": draw(st.sampled_from(["default", "shop"]))}
-    if labels or draw(st.booleans()):
+    metadata: Json = {
+        "name": draw(_name_stem),
+        "namespace": draw(st.sampled_from(["default", "shop"])),
+    }
+    keep_empty_labels: bool = draw(st.booleans())  # `labels: {}` and no labels at all both occur
+    if labels or keep_empty_labels:
         metadata["labels"] = labels
 
     n_volumes = draw(st.integers(int(breaks["hostpath"]), max(max_volumes, 1)))
@@ -304,10 +311,22 @@ def review_of(pod: Json, uid: str = "00000000-0000-4000-8000-000000000000") -> J
 #: The bounds of :func:`pods` for each size. "large" is what makes input size show in latency:
 #: dozens of containers, each with dozens of env entries, and many labels and volumes.
 SIZES: dict[str, dict[str, int]] = {
-    "small": dict(min_containers=1, max_containers=3, max_init_containers=1, max_labels=4,
-                  max_env=3, max_volumes=3),
-    "large": dict(min_containers=16, max_containers=40, max_init_containers=4, max_labels=64,
-                  max_env=48, max_volumes=16),
+    "small": {
+        "min_containers": 1,
+        "max_containers": 3,
+        "max_init_containers": 1,
+        "max_labels": 4,
+        "max_env": 3,
+        "max_volumes": 3,
+    },
+    "large": {
+        "min_containers": 16,
+        "max_containers": 40,
+        "max_init_containers": 4,
+        "max_labels": 64,
+        "max_env": 48,
+        "max_volumes": 16,
+    },
 }
 
 

@@ -11,9 +11,12 @@ import rego.v1
 
 required := {"cpu", "memory"}
 
-containers contains c if some c in input.request.object.spec.containers
-
-containers contains c if some c in object.get(input.request.object.spec, "initContainers", [])
+# An array, not a set: a set of containers would hash and compare whole container objects
+# (env lists included), which made rego-cpp 1.5 ten times slower on a pod of forty containers.
+containers := array.concat(
+	input.request.object.spec.containers,
+	object.get(input.request.object.spec, "initContainers", []),
+)
 
 deny contains msg if {
 	some c in containers

@@ -12,9 +12,12 @@ import rego.v1
 
 # Every container the pod starts: app containers and init containers. Ephemeral containers are
 # not part of a Pod CREATE (they are added later through a subresource), so they are left out.
-containers contains c if some c in input.request.object.spec.containers
-
-containers contains c if some c in object.get(input.request.object.spec, "initContainers", [])
+# An array, not a set: a set of containers would hash and compare whole container objects
+# (env lists included), which made rego-cpp 1.5 ten times slower on a pod of forty containers.
+containers := array.concat(
+	input.request.object.spec.containers,
+	object.get(input.request.object.spec, "initContainers", []),
+)
 
 deny contains msg if {
 	some c in containers
