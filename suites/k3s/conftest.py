@@ -1,0 +1,65 @@
+"""The K3s suite's shared pieces: the runtime under test and pod batches that are removed even on failure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_perfdata.backends.k3s import (
+    K3sCluster,
+    K3sUnavailable,
+    RuntimeChoice,
+    describe_error,
+    log,
+    resolve_runtime,
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per runtime of ``--perf-k3s-runtime-classes``; absent ones skip, saying which exist."""
+    if "runtime_name" in metafunc.fixturenames:
+        names = [n.strip() for n in str(metafunc.config.getoption("perf_k3s_runtime_classes")).split(",") if n.strip()]
+        metafunc.parametrize("runtime_name", names)
+
+
+@pytest.fixture
+def runtime(k3s_cluster: K3sCluster, runtime_name: str) -> RuntimeChoice:
+    try:
+        return resolve_runtime(k3s_cluster.facts, runtime_name, k3s_cluster.settings)
+    except K3sUnavailable as reason:
+        pytest.skip(str(reason))
+
+
+class Batches:
+    """Sets of pods made by one test; whatever the test leaves is deleted at its teardown."""
+
+    def __init__(self, cluster: K3sCluster) -> None:
+        self.cluster = cluster
+        self.live: list[str] = []
+
+    def new(self, prefix: str) -> tuple[str, str]:
+        """A fresh ``(label selector, batch name)``; pod names start with the batch name."""
+        selector, batch = self.cluster.new_batch(prefix)
+        self.live.append(selector)
+        return selector, batch
+
+    def remove(self, selector: str) -> None:
+        self.cluster.remove_pods(selector)
+        self.live.remove(selector)
+
+    def remove_all(self) -> None:
+        for selector in list(self.live):
+            try:
+                self.remove(selector)
+            except Exception as error:  # noqa: BLE001 - the namespace's deletion at session end is the backstop
+                log.warning("removing pods %s: %s", selector, describe_error(error))
+
+
+@pytest.fixture
+def batches(k3s_cluster: K3sCluster) -> Iterator[Batches]:
+    made = Batches(k3s_cluster)
+    try:
+        yield made
+    finally:
+        made.remove_all()
