@@ -1,0 +1,76 @@
+"""Every engine here: decisions agree (with each other and with an oracle), cost side by side.
+
+A disagreement fails with the input that shows it (Hypothesis shrinks it). Figures of engines
+that decide wrongly would mean nothing, so agreement is checked on the same policies first.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from admission import EDGE_CASES, admission_reviews, expected_denials, fired_rules
+from conftest import INPUTS, POLICIES
+
+
+def _decide(loaded, review) -> set[str]:
+    return fired_rules(loaded.evaluate(review)["deny"])
+
+
+@pytest.fixture(scope="module")
+def loaded_admission(policy_engines):
+    if not policy_engines.engines:
+        pytest.skip("; ".join(policy_engines.missing.values()))
+    return {name: policy_engines.load(engine, POLICIES["admission"]) for name, engine in policy_engines.engines.items()}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_edge_cases_agree_with_the_oracle(loaded_admission, case) -> None:
+    review = EDGE_CASES[case]
+    for name, loaded in loaded_admission.items():
+        assert _decide(loaded, review) == expected_denials(review), f"{name} on edge case {case}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(review=admission_reviews("small") | admission_reviews("large"))
+def test_generated_reviews_agree(loaded_admission, review) -> None:
+    expected = expected_denials(review)
+    decisions = {name: _decide(loaded, review) for name, loaded in loaded_admission.items()}
+    assert all(decision == expected for decision in decisions.values()), (decisions, expected)
+
+
+def test_engines_side_by_side(perf, policy_engines, loaded_admission) -> None:
+    """Latency of the combined policy under each engine, and every pairwise ratio."""
+    for name, reason in policy_engines.missing.items():
+        perf.runtime(f"{name} (not run)", reason[:80])
+    records = {}
+    for size in ("small", "large"):
+        for name, loaded in sorted(loaded_admission.items()):
+            engine = loaded.engine
+            review = INPUTS[size]
+            records[(size, name)] = perf.measure(
+                f"opa.compare.admission.{size}.{engine.name}-{engine.mode}", lambda: loaded.evaluate(review),
+                unit="ms", engine=engine)
+        for first, second in itertools.combinations(sorted(loaded_admission), 2):
+            perf.record_ratio(f"ratio.opa.admission.{size}.{first}_vs_{second}",
+                              records[(size, first)], records[(size, second)])
+    if len(loaded_admission) < 2:
+        pytest.skip(f"only {', '.join(loaded_admission)} here: " + "; ".join(policy_engines.missing.values()))
+
+
+def test_compile_time_and_size(perf, policy_engines) -> None:
+    """Compiling the policy library, per engine; the artefact's size where there is one (Wasm)."""
+    if not policy_engines.engines:
+        pytest.skip("; ".join(policy_engines.missing.values()))
+    for name, engine in sorted(policy_engines.engines.items()):
+        compiles = []
+        for _ in range(5):
+            loaded = policy_engines.load(engine, POLICIES["admission"])
+            compiles.append(loaded.compile_seconds * 1000)
+        label = f"{engine.engine.name}-{engine.engine.mode}"
+        perf.record_samples(f"opa.compile.admission.{label}", compiles, unit="ms", engine=engine.engine)
+        if loaded.artefact_bytes is not None:
+            perf.record_value(f"opa.size.admission.{label}", loaded.artefact_bytes / 1024, unit="KiB",
+                              engine=engine.engine)
