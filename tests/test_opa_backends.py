@@ -15,7 +15,7 @@ import stat
 import sys
 import tarfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,6 +42,7 @@ from pytest_perfdata.backends.opa import (
     select_engine,
     wasm_cache_key,
 )
+from pytest_perfdata.backends.process import run_bounded
 from pytest_perfdata.record import Engine
 
 pytest.importorskip("regopy", reason="rego-cpp's Python binding: pip install regopy")
@@ -217,39 +218,71 @@ def test_policy_validates_its_entrypoint() -> None:
 
 
 # -- OPA's Go engine, where the bindings are installed ------------------------------------------
+#
+# In a child process: the Go runtime that the bindings load installs its own signal handlers,
+# and in a pytest process that also runs wasmtime (tests/test_wasm_backends.py after in-process
+# pytester runs) a later wasmtime trap then died with SIGILL. The child keeps Go out of here.
+
+GO_CHILD = """
+import json, sys
+from pathlib import Path
+from pytest_perfdata.backends.opa import OpaGoEngine, Policy, PolicyError, PolicyUnavailable, RegoCppEngine
+job = json.loads(sys.argv[1])
+try:
+    go = OpaGoEngine()
+except PolicyUnavailable as exc:
+    print(json.dumps({"skip": str(exc)}))
+    sys.exit(0)
+policy = Policy("p", tuple(Path(f) for f in job["files"]), job["entrypoint"])
+out = {"engine": [go.engine.name, go.engine.version, go.engine.mode]}
+try:
+    with go.load(policy) as loaded:
+        out["go"] = [loaded.evaluate(i) for i in job["inputs"]]
+    with RegoCppEngine().load(policy) as loaded:
+        out["cpp"] = [loaded.evaluate(i) for i in job["inputs"]]
+except PolicyError as exc:
+    out["error"] = [str(exc), exc.file, exc.line, exc.code]
+print(json.dumps(out))
+"""
 
 
-@pytest.fixture(scope="module")
-def opa_go() -> opa.OpaGoEngine:
-    try:
-        return opa.OpaGoEngine()
-    except PolicyUnavailable as exc:
-        pytest.skip(str(exc))
+def in_go_child(files: list[Path], entrypoint: str, inputs: Sequence[Any] = ()) -> dict[str, Any]:
+    """Load ``files`` with OPA's Go engine (and rego-cpp) in a fresh Python; their answers."""
+    job = json.dumps(
+        {"files": [str(f) for f in files], "entrypoint": entrypoint, "inputs": list(inputs)}
+    )
+    done = run_bounded(
+        [sys.executable, "-c", GO_CHILD, job],
+        timeout_s=120.0,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.exit_code == 0, done.stderr.decode(errors="replace")
+    answer: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    if "skip" in answer:
+        pytest.skip(answer["skip"])
+    return answer
 
 
 @pytest.mark.parametrize("entrypoint", ["perf/tiny/allow", "perf/tiny/deny", "perf/tiny"])
-def test_rego_cpp_and_opa_go_agree(
-    rego_cpp: RegoCppEngine, opa_go: opa.OpaGoEngine, entrypoint: str
-) -> None:
+def test_rego_cpp_and_opa_go_agree(entrypoint: str) -> None:
     inputs = [ADMIN, DEV_READ, DEV_WRITE, ANONYMOUS, {**DEV_WRITE, "tags": ["z", "a", "m"]}]
-    with rego_cpp.load(tiny(entrypoint)) as cpp, opa_go.load(tiny(entrypoint)) as go:
-        assert go.engine.name == "opa" and go.engine.mode == "go-inprocess"
-        assert go.engine.version[0].isdigit()
-        for decision_input in inputs:
-            assert cpp.evaluate(decision_input) == go.evaluate(decision_input), decision_input
+    answer = in_go_child([TINY], entrypoint, inputs)
+    name, version, mode = answer["engine"]
+    assert (name, mode) == ("opa", "go-inprocess") and version[0].isdigit()
+    assert answer["go"] == answer["cpp"]
+    assert len(answer["go"]) == len(inputs)
 
 
-def test_opa_go_reports_compile_errors_with_position(
-    opa_go: opa.OpaGoEngine, tmp_path: Path
-) -> None:
-    with pytest.raises(PolicyError) as raised:
-        opa_go.load(Policy("broken", (DATA / "syntax_error.rego",), "perf/broken/allow"))
-    assert str(raised.value).startswith(f"{DATA / 'syntax_error.rego'}:7: rego_parse_error: ")
+def test_opa_go_reports_compile_errors_with_position(tmp_path: Path) -> None:
+    broken = DATA / "syntax_error.rego"
+    message, file, line, code = in_go_child([broken], "perf/broken/allow")["error"]
+    assert message.startswith(f"{broken}:7: rego_parse_error: ")
+    assert (file, line, code) == (str(broken), 7, "rego_parse_error")
     unsafe = tmp_path / "unsafe.rego"
     unsafe.write_text("package u\n\nimport rego.v1\n\nallow if {\n\tinput.x == z\n}\n")
-    with pytest.raises(PolicyError, match=r"unsafe\.rego:6: rego_unsafe_var_error") as raised:
-        opa_go.load(Policy("unsafe", (unsafe,), "u/allow"))
-    assert raised.value.line == 6 and raised.value.code == "rego_unsafe_var_error"
+    message, file, line, code = in_go_child([unsafe], "u/allow")["error"]
+    assert message == f"{unsafe}:6: rego_unsafe_var_error: var z is unsafe"
+    assert (line, code) == (6, "rego_unsafe_var_error")
 
 
 # -- availability and selection -----------------------------------------------------------------
@@ -599,8 +632,11 @@ def test_http_engine_against_a_server(fake_server: str) -> None:
         with pytest.raises(PolicyUndefined):
             echo.evaluate({})
     assert FakeOpaServer.deleted == [uploaded]  # closing removes what it uploaded
-    with pytest.raises(PolicyError, match=r":7: rego_parse_error: unexpected \} token"):
-        engine.load(Policy("broken", (DATA / "syntax_error.rego",), "perf/broken/allow"))
+    broken = DATA / "syntax_error.rego"
+    with pytest.raises(PolicyError) as raised:
+        engine.load(Policy("broken", (broken,), "perf/broken/allow"))
+    assert str(raised.value) == f"{broken}:7: rego_parse_error: unexpected }} token"
+    assert FakeOpaServer.deleted == [uploaded]  # nothing was left to delete
 
 
 def test_http_engine_unreachable_url() -> None:

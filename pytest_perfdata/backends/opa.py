@@ -294,7 +294,9 @@ class RegoCppPolicy(_Closing):
         if self._interpreter is None:
             raise RuntimeError(f"{self.policy.name}: evaluate() after close()")
         rs = self._rs
-        self._interpreter.set_input(self._input_type(input))
+        self._interpreter.set_input(
+            self._input_type(input if isinstance(input, dict) else dict(input))
+        )
         output = rs.rego_bundle_query_entrypoint(
             self._interpreter._impl, self._bundle._impl, self.policy.entrypoint
         )
@@ -459,6 +461,12 @@ class OpaGoEngine:
     The bindings compile modules when the first query is prepared ("bundle activation"), so
     :meth:`load` prepares a trivial query to turn compile errors into :class:`PolicyError` at
     load time; evaluations then reuse the prepared query of the entrypoint.
+
+    The first :meth:`load` starts the Go runtime in this process, with its own signal
+    handlers. In a pytest process that also ran wasmtime (and in-process pytester runs), a
+    later wasmtime trap was seen to die with SIGILL: keep this engine out of processes that
+    run wasmtime, e.g. in its own xdist worker or a child process. Constructing the engine
+    only imports the bindings; it does not start Go.
     """
 
     def __init__(self) -> None:
@@ -965,8 +973,10 @@ class OpaHttpEngine:
                     self._host, self._port, "PUT", f"/v1/policies/{ident}", text.encode(),
                     content_type="text/plain",
                 )  # fmt: skip
-                if status != 200:
-                    raise _opa_json_error(body, f"{name}: OPA server refused it (HTTP {status})")
+                if status != 200:  # OPA names the module by its id: put the file back
+                    raise _opa_json_error(
+                        body, f"{name}: OPA server refused it (HTTP {status})", files={ident: name}
+                    )
                 ids.append(ident)
         except BaseException:
             _delete_policies(self._host, self._port, ids)
@@ -1410,9 +1420,17 @@ def _opa_text_error(
 
 
 def _opa_json_error(
-    body: bytes, fallback: str, *, cls: type[PolicyError] = PolicyError, text: str = ""
+    body: bytes,
+    fallback: str,
+    *,
+    cls: type[PolicyError] = PolicyError,
+    text: str = "",
+    files: Mapping[str, str] | None = None,
 ) -> PolicyError:
-    """A :class:`PolicyError` from OPA's JSON errors (HTTP API, ``--format json``)."""
+    """A :class:`PolicyError` from OPA's JSON errors (HTTP API, ``--format json``).
+
+    ``files`` maps the names OPA knows modules by (policy ids) back to their files.
+    """
     try:
         document = json.loads(body)
     except ValueError:
@@ -1422,6 +1440,8 @@ def _opa_json_error(
         first = errors[0]
         location = first.get("location") or {}
         file, line = location.get("file"), location.get("row")
+        if isinstance(file, str) and files:
+            file = files.get(file, file)
         code = first.get("code") or "error"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         where = f"{file}:{line}: " if file and line else ""
