@@ -220,8 +220,8 @@ def test_policy_validates_its_entrypoint() -> None:
 # -- OPA's Go engine, where the bindings are installed ------------------------------------------
 #
 # In a child process: the Go runtime that the bindings load installs its own signal handlers,
-# and in a pytest process that also runs wasmtime (tests/test_wasm_backends.py after in-process
-# pytester runs) a later wasmtime trap then died with SIGILL. The child keeps Go out of here.
+# and with faulthandler swapped in and out by in-process pytester runs, a later wasmtime trap in
+# this process died with SIGILL (pyproject turns faulthandler off; the child keeps Go out too).
 
 GO_CHILD = """
 import json, sys

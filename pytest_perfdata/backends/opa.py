@@ -85,7 +85,7 @@ OPA_GOLIB_HINT: Final = (
 )
 OPA_CLI_HINT: Final = (
     "install the opa CLI (https://www.openpolicyagent.org/docs/#running-opa,"
-    " a single static binary) and put it on PATH or pass its path"
+    " a single static binary) and put it on PATH or pass --perf-opa PATH"
 )
 
 _VERSION_TIMEOUT_S: Final = 30.0
@@ -463,10 +463,10 @@ class OpaGoEngine:
     load time; evaluations then reuse the prepared query of the entrypoint.
 
     The first :meth:`load` starts the Go runtime in this process, with its own signal
-    handlers. In a pytest process that also ran wasmtime (and in-process pytester runs), a
-    later wasmtime trap was seen to die with SIGILL: keep this engine out of processes that
-    run wasmtime, e.g. in its own xdist worker or a child process. Constructing the engine
-    only imports the bindings; it does not start Go.
+    handlers. Next to it, the handlers that pytest's faulthandler swaps in and out (in every
+    in-process pytester run) left wasmtime's trap handling broken: a later trap died with
+    SIGILL. The project runs with ``-p no:faulthandler``; tests keep Go in a child process.
+    Constructing the engine only imports the bindings; it does not start Go.
     """
 
     def __init__(self) -> None:
@@ -1341,7 +1341,7 @@ def _with_alternatives(name: str, reason: str) -> str:
     if name == "wasm" and "opa CLI" in reason:
         return f"{reason}; or give a prebuilt Wasm bundle (--perf-opa-bundle)"
     if name == "http" and "opa CLI" in reason:
-        return f"{reason}; or the URL of a running OPA server"
+        return f"{reason}; or pass --perf-opa-url URL of a running OPA server"
     return reason
 
 

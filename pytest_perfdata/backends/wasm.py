@@ -34,7 +34,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, final, runtime_checkable
 
+from .._atomic import write_bytes_atomically
 from ..record import Engine
+from ._text import first_line
 from .process import CompletedRun, RunTimeout, run_bounded
 from .workloads import default_cache_dir
 
@@ -658,7 +660,7 @@ class PythonLauncherCli(_ProcessCli):
         artefact = embedded.serialize(embedded.compile(Path(wasm).read_bytes()))
         out = Path(out_dir) / f"{Path(wasm).stem}.pycwasm"
         out.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_bytes(out, artefact)
+        write_bytes_atomically(out, artefact)
         return out
 
 
@@ -710,7 +712,7 @@ class WasmEdgeCli(_ProcessCli):
         match = re.search(r"version\s+v?(\d+\.\d+\.\d+[\w.+-]*)", text)
         if done.exit_code != 0 or match is None:
             raise WasmUnavailable(
-                f"{executable} --version gave no version ({_first_line(text)!r}): {WASMEDGE_HINT}"
+                f"{executable} --version gave no version ({first_line(text)!r}): {WASMEDGE_HINT}"
             )
         try:
             helped = run_bounded([executable, "--help"], timeout_s=_VERSION_TIMEOUT_S)
@@ -918,15 +920,10 @@ def _checked(argv: Sequence[str], what: str) -> None:
     if done.exit_code != 0:
         stderr = done.stderr.decode(errors="replace")
         raise WasmError(
-            f"{what} failed: {_first_line(stderr) or f'exit {done.exit_code}'}", detail=stderr
+            f"{what} failed: {first_line(stderr) or f'exit {done.exit_code}'}", detail=stderr
         )
 
 
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 def _last_line(text: str) -> str:
@@ -943,13 +940,3 @@ def _limit_line(stderr: str) -> str:
             return line.strip()
     return _last_line(stderr)
 
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

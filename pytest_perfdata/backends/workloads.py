@@ -20,10 +20,11 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Final, Literal, final
 
+from .._atomic import write_text_atomically
+from ._text import first_line, package_version
 from .native import NativeBuildError, NativeUnavailable, build_native
 from .process import CompletedRun, RunTimeout, run_bounded
 
@@ -116,7 +117,7 @@ class WorkloadBuilder:
         text = _read(source)
         import wasmtime
 
-        tool = f"wasmtime-py {_package_version('wasmtime')} wat2wasm"
+        tool = f"wasmtime-py {package_version('wasmtime')} wat2wasm"
         digest = _digest("wat", text, tool)
 
         def make(out: Path) -> None:
@@ -124,7 +125,7 @@ class WorkloadBuilder:
                 wasm = wasmtime.wat2wasm(text.decode("utf-8"))
                 wasmtime.Module.validate(wasmtime.Engine(), wasm)
             except Exception as exc:  # wasmtime raises WasmtimeError with the position
-                raise WorkloadBuildError(f"{source}: {_first_line(str(exc))}") from exc
+                raise WorkloadBuildError(f"{source}: {first_line(str(exc))}") from exc
             out.write_bytes(bytes(wasm))
 
         return self._cached(source, "wat", ".wasm", digest, tool, make)
@@ -178,12 +179,12 @@ class WorkloadBuilder:
                 return
             if not self._probe(compiler, flags):
                 raise WorkloadUnavailable(f"{name} cannot build a hello world for {kind}: {hint}")
-            message = _first_line(done.stderr.decode(errors="replace")) or "compiler failed"
+            message = first_line(done.stderr.decode(errors="replace")) or "compiler failed"
             raise WorkloadBuildError(f"{source}: {message}")
 
         def describe() -> str:
             done = _compile([compiler, "--version"])
-            version = _first_line(done.stdout.decode(errors="replace")) or name
+            version = first_line(done.stdout.decode(errors="replace")) or name
             return f"{version} {' '.join(flags)}".strip()
 
         return self._cached(source, kind, suffix, digest, describe, make)
@@ -220,7 +221,7 @@ class WorkloadBuilder:
         try:
             make(tmp)
             described = toolchain if isinstance(toolchain, str) else toolchain()
-            _atomic_write_text(
+            write_text_atomically(
                 meta, json.dumps({"digest": digest, "toolchain": described, "source": str(source)})
             )
             os.replace(tmp, out)
@@ -264,26 +265,6 @@ def _tool_identity(path: str) -> str:
     return f"{real}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def _package_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
