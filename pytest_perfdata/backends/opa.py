@@ -37,12 +37,12 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, final, runtime_checkable
 from urllib.parse import urlsplit
 
 from ..record import Engine
+from ._text import first_line, package_version
 from .process import RunTimeout, kill_group, run_bounded
 from .workloads import default_cache_dir
 
@@ -389,7 +389,7 @@ def _rego_cpp_error(
     errors = _parse_rego_cpp_errors(text)
     if not errors:
         where = f"{default_file}: " if default_file else ""
-        return PolicyError(f"{where}rego-cpp: {_first_line(text) or 'error'}", file=default_file)
+        return PolicyError(f"{where}rego-cpp: {first_line(text) or 'error'}", file=default_file)
     file, offset, message, code = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     code = code or ("rego_parse_error" if default_file else "rego_compile_error")
@@ -575,7 +575,7 @@ def _opa_version_cached(opa: str, mtime_ns: int, size: int) -> str:
     text = done.stdout.decode(errors="replace")
     match = re.search(r"^Version:\s*v?(\S+)", text, re.MULTILINE)
     if done.exit_code != 0 or match is None:
-        detail = _first_line(done.stderr.decode(errors="replace")) or _first_line(text)
+        detail = first_line(done.stderr.decode(errors="replace")) or first_line(text)
         raise PolicyUnavailable(f"{opa} version did not give a version: {detail or 'no output'}")
     return match.group(1)
 
@@ -627,7 +627,7 @@ def build_wasm_bundle(opa: Path, policy: Policy, cache_dir: Path | None = None) 
         if done.exit_code != 0 or not out.is_file():
             text = (done.stderr or done.stdout).decode(errors="replace")
             raise _opa_text_error(
-                text, f"{policy.name}: opa build failed: {_first_line(text) or done.exit_code}"
+                text, f"{policy.name}: opa build failed: {first_line(text) or done.exit_code}"
             )
         os.replace(out, target)
     return target
@@ -655,7 +655,7 @@ class OpaWasmEngine:
         self._wasmtime = wasmtime
         self._cache_dir = cache_dir
         self.bundle = Path(bundle) if bundle is not None else None
-        runtime = f"wasmtime {_dist_version('wasmtime')}"
+        runtime = f"wasmtime {package_version('wasmtime')}"
         if self.bundle is not None:
             if not self.bundle.is_file():
                 raise PolicyUnavailable(f"Wasm bundle {self.bundle} does not exist")
@@ -773,7 +773,7 @@ class _OpaWasmModule:
             module = wt.Module(store.engine, wasm)
         except wt.WasmtimeError as exc:
             raise PolicyError(
-                f"policy.wasm is not a valid module: {_first_line(str(exc))}"
+                f"policy.wasm is not a valid module: {first_line(str(exc))}"
             ) from None
         pages = 2
         for imported in module.imports:
@@ -796,7 +796,7 @@ class _OpaWasmModule:
             instance = linker.instantiate(store, module)
         except (wt.Trap, wt.WasmtimeError) as exc:
             raise PolicyError(
-                f"policy.wasm cannot be instantiated: {_first_line(str(exc))}"
+                f"policy.wasm cannot be instantiated: {first_line(str(exc))}"
             ) from None
         exports = instance.exports(store)
         self._exports = exports
@@ -838,7 +838,7 @@ class _OpaWasmModule:
         except _WasmAbort as exc:
             raise PolicyEvalError(f"opa_eval failed: {exc}") from None
         except (self._wt.Trap, self._wt.WasmtimeError) as exc:
-            raise PolicyEvalError(f"opa_eval failed: {_first_line(str(exc))}") from None
+            raise PolicyEvalError(f"opa_eval failed: {first_line(str(exc))}") from None
         results: list[dict[str, Any]] = json.loads(self._string(result))
         return results
 
@@ -1110,7 +1110,7 @@ class _OpaServer:
             if "address already in use" in text and attempt < 3:
                 continue
             raise _opa_text_error(
-                text, f"{policy.name}: opa run exited with {exited}: {_first_line(text)}"
+                text, f"{policy.name}: opa run exited with {exited}: {first_line(text)}"
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -1209,7 +1209,7 @@ def opa_bench(
         stderr = done.stderr.decode(errors="replace")
         raise _opa_json_error(
             done.stdout,
-            f"{policy.name}: opa bench failed: {_first_line(stderr) or _first_line(stdout)}",
+            f"{policy.name}: opa bench failed: {first_line(stderr) or first_line(stdout)}",
             text=stdout + "\n" + stderr,
         )
     return parse_bench_json(stdout)
@@ -1457,16 +1457,3 @@ def _opa_json_error(
         )
     return _opa_text_error(text or body.decode(errors="replace"), fallback, cls=cls)
 
-
-def _dist_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from .opa import LoadedPolicy, Policy, PolicyEngine, PolicyUnavailable, available_engines, select_engine
+from .opa import (
+    LoadedPolicy,
+    Policy,
+    PolicyEngine,
+    PolicyUnavailable,
+    available_engines,
+    select_engine,
+)
 
 __all__ = ["EngineSet", "PolicyCompiler", "opa_policy", "policy_engines"]
 
