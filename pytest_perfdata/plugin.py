@@ -19,13 +19,13 @@ from . import __version__
 from .baseline import BaselineError
 from .baseline_writer import save_records
 from .environment import machine_target
+from .option_types import confidence, percentage, positive_int, positive_time
 from .perf import Perf, PerfFailure
 from .record import Record
 from .report.json_report import RunInfo, build_run_document, write_json
 from .report.markdown import write_markdown
 from .report.terminal import summary_lines
 from .session import PerfRun, Settings, UnknownTargetError
-from .units import UnitError, parse_quantity, parse_unit
 
 RUN_KEY = pytest.StashKey[PerfRun]()
 PERF_KEY = pytest.StashKey[Perf]()
@@ -37,55 +37,14 @@ _WORKEROUTPUT_KEY = "perfdata_records"
 # -- option types: bad input fails at the command line, with the reason -----------------------
 
 
-def _time_seconds(text: str) -> float:
-    try:
-        quantity = parse_quantity(text, "s")
-        seconds = quantity.to(parse_unit("s"))
-    except UnitError as error:
-        raise argparse.ArgumentTypeError(f"expected a time such as '2s' or '500ms': {error}") from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
-    return seconds
-
-
-def _percentage(text: str) -> float:
-    try:
-        quantity = parse_quantity(text, "%")
-    except UnitError as error:
-        raise argparse.ArgumentTypeError(f"expected a percentage such as '10%': {error}") from None
-    if quantity.unit.symbol != "%" or quantity.value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', got {text!r}")
-    return quantity.value / 100
-
-
-def _confidence(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a confidence such as 0.99, got {text!r}") from None
-    if not 0.5 <= value < 1:
-        raise argparse.ArgumentTypeError(f"confidence must be in [0.5, 1), got {text!r}")
-    return value
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text!r}")
-    return value
-
-
 _INI_OPTIONS: dict[str, tuple[str, Any]] = {
     # dest: (help, argparse type) -- each also settable as an ini key of the same name.
     "perf_target": ("target whose baselines apply (default: this machine's architecture)", str),
     "perf_baselines": ("directory of <target>.yaml baseline files (default: baselines)", str),
-    "perf_budget": ("time budget for sampling one metric (default: 1s)", _time_seconds),
-    "perf_confidence": ("confidence level of verdict intervals (default: 0.99)", _confidence),
-    "perf_regression": ("default allowed regression against a stored value (default: 10%)", _percentage),
-    "perf_max_age": ("days after which a baseline counts as expired (default: 365)", _days),
+    "perf_budget": ("time budget for sampling one metric (default: 1s)", positive_time),
+    "perf_confidence": ("confidence level of verdict intervals (default: 0.99)", confidence),
+    "perf_regression": ("default allowed regression against a stored value (default: 10%)", percentage),
+    "perf_max_age": ("days after which a baseline counts as expired (default: 365)", positive_int),
     "perf_inconclusive": ("what an inconclusive verdict does to its test: pass or fail (default: pass)", str),
     "perf_report_lang": ("language of the Markdown report: en or zh (default: en)", str),
     "perf_records_dir": ("where each run's records JSON is written ('' to disable; default: .perfdata/runs)", str),

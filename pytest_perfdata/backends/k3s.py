@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import atexit
 import datetime as dt
 import json
@@ -20,7 +19,6 @@ from types import FrameType
 from typing import Any, Final, TypeVar, final
 
 from ..record import Engine
-from ..units import UnitError, parse_quantity, parse_unit
 from .k8s_metrics import (
     ClusterFacts,
     NodeFacts,
@@ -58,12 +56,10 @@ __all__ = [
     "namespace_manifest",
     "open_cluster",
     "pod_manifest",
-    "positive_int",
     "redact",
     "redact_text",
     "resolve_runtime",
     "run_namespace_name",
-    "seconds",
     "sweep_stale_namespaces",
 ]
 
@@ -268,29 +264,6 @@ def call_with_retry(
 
 
 # -- options ----------------------------------------------------------------------------------
-
-
-def positive_int(text: str) -> int:
-    """argparse type: a whole number above zero."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number above zero, got {text!r}")
-    return value
-
-
-def seconds(text: str) -> float:
-    """argparse type: a positive time (``90s``, ``3 min``; a bare number is seconds)."""
-    try:
-        quantity = parse_quantity(text, "s")
-        value = quantity.to(parse_unit("s"))
-    except UnitError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
-    return value
 
 
 @final

@@ -70,6 +70,7 @@ def workloads() -> WorkloadBuilder:
 # A real Kubernetes (K3s) cluster for suites/k3s. Its options come through a second
 # ``pytest_addoption`` implementation (``specname``), so this block stands alone.
 
+from ..option_types import positive_int, positive_time
 from .k3s import (
     DEFAULT_IMAGE,
     DEFAULT_WASM_IMAGE,
@@ -78,8 +79,6 @@ from .k3s import (
     K3sUnavailable,
     open_cluster,
 )
-from .k3s import positive_int as _k3s_positive_int
-from .k3s import seconds as _k3s_seconds
 
 
 @pytest.hookimpl(specname="pytest_addoption")
@@ -102,13 +101,13 @@ def pytest_addoption_k3s(parser: pytest.Parser) -> None:
     group.addoption("--perf-k3s-runtime-classes", dest="perf_k3s_runtime_classes", metavar="NAME,...",
                     default="runc,wasmedge",
                     help="runtimes to measure; runc means the default runtime when no RuntimeClass has that name")
-    group.addoption("--perf-k3s-pods", dest="perf_k3s_pods", metavar="N", type=_k3s_positive_int, default=30,
+    group.addoption("--perf-k3s-pods", dest="perf_k3s_pods", metavar="N", type=positive_int, default=30,
                     help="pods per node and runtime in the start-up latency test (default: 30)")
-    group.addoption("--perf-k3s-density-target", dest="perf_k3s_density_target", metavar="N", type=_k3s_positive_int,
+    group.addoption("--perf-k3s-density-target", dest="perf_k3s_density_target", metavar="N", type=positive_int,
                     default=300, help="stop the density ramp at this many pods, if nothing stops it first (default: 300)")
-    group.addoption("--perf-k3s-memory-pods", dest="perf_k3s_memory_pods", metavar="N", type=_k3s_positive_int,
+    group.addoption("--perf-k3s-memory-pods", dest="perf_k3s_memory_pods", metavar="N", type=positive_int,
                     default=10, help="pods whose memory is measured per node and runtime (default: 10)")
-    group.addoption("--perf-k3s-timeout", dest="perf_k3s_timeout", metavar="TIME", type=_k3s_seconds, default=180.0,
+    group.addoption("--perf-k3s-timeout", dest="perf_k3s_timeout", metavar="TIME", type=positive_time, default=180.0,
                     help="longest wait for a set of pods to become Ready (default: 180s)")
 
 
