@@ -32,7 +32,7 @@ from .baseline import (
 )
 from .record import Outcome, Record, VerificationStatus
 from .units import format_quantity
-from .verdict import machine_label
+from .environment import machine_label
 
 __all__ = ["SaveResult", "save_records", "set_fields"]
 
@@ -138,7 +138,7 @@ def owned_fields(record: Record) -> dict[str, Any]:
     refuted = record.verdict is not None and record.verdict.outcome == Outcome.FAIL
     fields["status"] = (VerificationStatus.REFUTED if refuted else VerificationStatus.VERIFIED).value
     fields["collected"] = dt.date.fromisoformat(record.collected)
-    fields["machine"] = machine_label(record)
+    fields["machine"] = machine_label(record.environment)
     return fields
 
 

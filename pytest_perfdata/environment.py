@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .record import Environment
 
-__all__ = ["collect_environment", "machine_target"]
+__all__ = ["collect_environment", "machine_label", "machine_target"]
 
 _ARCH_ALIASES = {"aarch64": "arm64", "amd64": "x86_64", "x64": "x86_64", "armv8": "arm64"}
 
@@ -35,6 +35,27 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _cpu_signature() -> str:
+    """Vendor and family/model/stepping (x86) or implementer/part/revision (Arm) of CPU 0.
+
+    Virtual machines often report a bare "Intel(R) Xeon(R) Processor"; these numbers still
+    tell one CPU generation from another, which is what decides whether timings compare.
+    """
+    fields: dict[str, str] = {}
+    for line in _read("/proc/cpuinfo").splitlines():
+        if not line.strip():
+            if fields:
+                break  # the first processor's block is enough
+            continue
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    if "cpu family" in fields:
+        return f"{fields.get('vendor_id', '?')} {fields['cpu family']}/{fields.get('model', '?')}/{fields.get('stepping', '?')}"
+    if "CPU implementer" in fields:
+        return f"{fields['CPU implementer']}/{fields.get('CPU part', '?')}/r{fields.get('CPU variant', '?')}p{fields.get('CPU revision', '?')}"
+    return ""
+
+
 def _memory_bytes() -> int:
     for line in _read("/proc/meminfo").splitlines():
         if line.startswith("MemTotal:"):
@@ -56,10 +77,11 @@ def _os_name() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _static_facts() -> tuple[str, str, int, int, str, str, str]:
+def _static_facts() -> tuple[str, str, str, int, int, str, str, str]:
     return (
         machine_target(),
         _cpu_model(),
+        _cpu_signature(),
         os.cpu_count() or 1,
         _memory_bytes(),
         _os_name(),
@@ -70,10 +92,11 @@ def _static_facts() -> tuple[str, str, int, int, str, str, str]:
 
 def collect_environment(runtimes: dict[str, str] | None = None, xdist_workers: int = 0) -> Environment:
     """The environment of this process, with the versions of the runtimes a record used."""
-    arch, cpu, cores, memory, os_name, kernel, python = _static_facts()
+    arch, cpu, signature, cores, memory, os_name, kernel, python = _static_facts()
     return Environment(
         architecture=arch,
         cpu_model=cpu,
+        cpu_signature=signature,
         cores=cores,
         memory_bytes=memory,
         os=os_name,
@@ -82,3 +105,16 @@ def collect_environment(runtimes: dict[str, str] | None = None, xdist_workers: i
         xdist_workers=xdist_workers,
         runtimes=dict(runtimes or {}),
     )
+
+
+def machine_label(env: Environment) -> str:
+    """Who measured: the facts that decide whether two timings can be compared at all.
+
+    Stored with every saved baseline. Regression limits compare a run only with values stored
+    under the same label: CPU generation, core count, kernel and Python version each move
+    timings by more than any regression limit we would set. (Memory size is left out: it
+    differs by a few MiB between otherwise identical machines and rarely moves a timing.)
+    """
+    cpu = f"{env.cpu_model} [{env.cpu_signature}]" if env.cpu_signature else env.cpu_model
+    python = ".".join(env.python.split(".")[:2])
+    return f"{env.architecture}, {cpu}, {env.cores} cores, {env.kernel}, Python {python}"

@@ -21,12 +21,14 @@ from .stats import STATISTICS, Interval, interval_for, min_samples_for, quantile
 
 __all__ = [
     "Measurement",
+    "PairedMeasurement",
     "SamplingPolicy",
     "measure_overhead",
     "CPU_REFERENCE",
     "DriftReference",
     "reference_kernel",
     "sample",
+    "sample_paired",
 ]
 
 #: Calls shorter than this are timed in batches so that timer cost stays a small fraction.
@@ -261,3 +263,70 @@ def _peak_python_memory(fn: Callable[[], object]) -> int:
     finally:
         if not was_tracing:
             tracemalloc.stop()
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class PairedMeasurement:
+    """Two callables timed in alternating turns: per-turn times and their ratios."""
+
+    ratios: tuple[float, ...]  # first ÷ second, one per turn
+    first_ns: tuple[float, ...]
+    second_ns: tuple[float, ...]
+    loops: tuple[int, int]
+    stopped_because: str
+    elapsed_s: float
+
+
+def sample_paired(
+    first: Callable[[], object],
+    second: Callable[[], object],
+    policy: SamplingPolicy,
+    decided: DecidedCallback | None = None,
+) -> PairedMeasurement:
+    """Time ``first`` and ``second`` in turns (AB, BA, AB, ...); sample the ratio of each turn.
+
+    Two figures measured one after the other see different moments of a shared machine, and
+    their ratio inherits every burst of load in between. Timed in the same turn, both sides of
+    each ratio see the same moment, so the load cancels in the ratio and its interval is honest.
+    The order alternates so that neither side always runs on caches the other one warmed.
+    """
+    loops_first, _ = _calibrate(first, policy)
+    loops_second, _ = _calibrate(second, policy)
+    clock = time.perf_counter_ns
+    times_first: list[float] = []
+    times_second: list[float] = []
+    ratios: list[float] = []
+    checkpoint = policy.first_checkpoint
+    reason = "budget"
+    start = clock()
+    while True:
+        if len(ratios) % 2 == 0:
+            _timed_block(first, loops_first, 1, times_first)
+            _timed_block(second, loops_second, 1, times_second)
+        else:
+            _timed_block(second, loops_second, 1, times_second)
+            _timed_block(first, loops_first, 1, times_first)
+        ratios.append(times_first[-1] / max(times_second[-1], 1.0))
+        if len(ratios) >= checkpoint:
+            checkpoint = math.ceil(checkpoint * 1.5)
+            value = statistic_value(policy.statistic, ratios)
+            interval = interval_for(policy.statistic, ratios, policy.confidence)
+            precise = interval.relative_half_width(value) <= policy.precision
+            long_enough = clock() - start >= policy.min_time_s * 1e9
+            if precise and long_enough and (decided is None or decided(value, interval, None)):
+                reason = "precise"
+                break
+        if len(ratios) >= policy.max_samples:
+            reason = "max-samples"
+            break
+        if clock() - start >= policy.budget_s * 1e9:
+            break
+    return PairedMeasurement(
+        ratios=tuple(ratios),
+        first_ns=tuple(times_first),
+        second_ns=tuple(times_second),
+        loops=(loops_first, loops_second),
+        stopped_because=reason,
+        elapsed_s=(clock() - start) / 1e9,
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .baseline import Baseline
-from .measure import CPU_REFERENCE, DriftReference, Measurement, SamplingPolicy, sample
+from .measure import CPU_REFERENCE, DriftReference, Measurement, SamplingPolicy, sample, sample_paired
 from .record import DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus
 from .session import PerfRun
 from .stats import Interval, interval_for, statistic_value, summarize
@@ -37,10 +37,11 @@ def _budget_seconds(budget: float | str | None, default: float) -> float:
 class Perf:
     """Measure, record and judge metrics of one test (the object behind the ``perf`` fixture).
 
-    ``measure`` times a callable; ``record_samples`` and ``record_value`` take figures measured
-    some other way (pod latencies from a cluster, a file size). All three return the judged
-    :class:`Record`; a failing verdict fails the test once the test body has finished, so every
-    metric of the test is measured and reported first.
+    ``measure`` times a callable; ``compare`` times two in turns and records their ratio;
+    ``record_samples`` and ``record_value`` take figures measured some other way (pod latencies
+    from a cluster, a file size); ``record_ratio`` divides two figures already made. Each
+    returns the judged :class:`Record`; a failing verdict fails the test once the test body has
+    finished, so every metric of the test is measured and reported first.
     """
 
     run: PerfRun
@@ -91,31 +92,22 @@ class Perf:
             fn()
             return self._disabled_record(metric, unit, statistic, better, engine, source)
         scale = 1e-9 / time_unit.scale  # ns -> unit
-        policy = SamplingPolicy(
-            statistic=statistic,
-            confidence=float(self.marker_kwargs.get("confidence", settings.confidence)),
-            precision=settings.precision,
-            budget_s=_budget_seconds(budget or self.marker_kwargs.get("budget"), settings.budget_s),
-            min_samples=min_samples,
-            batch=batch,
+        policy = self._policy(
+            statistic, budget, min_samples, batch=batch,
             reference=CPU_REFERENCE if reference is True else (reference or None),
             collect_garbage=collect_garbage,
         )
         overhead = self.run.overhead_ns
 
         def decided(value_ns: float, interval_ns: Interval, reference_ns: float | None) -> bool:
-            if baseline is None:
-                return True
-            provisional = self._build(
+            return self._decided(baseline, self._build(
                 metric, unit, statistic, better, engine, source,
                 value=value_ns * scale,
                 interval=Interval(interval_ns.low * scale, interval_ns.high * scale, interval_ns.confidence),
                 samples=[value_ns * scale],
                 reference_us=reference_ns / 1e3 if reference_ns else None,
                 reference_kind=policy.reference.name if policy.reference else None,
-            )
-            verdict = judged(provisional, baseline, settings.judge_settings()).verdict
-            return verdict is not None and verdict.outcome != Outcome.INCONCLUSIVE
+            ))
 
         measurement = sample(fn, policy, decided, memory=memory)
         samples = [x * scale for x in measurement.samples_ns]
@@ -186,6 +178,58 @@ class Perf:
         )
         return self._keep(record, baseline)
 
+    def compare(
+        self,
+        metric: str,
+        fn: Callable[[], object],
+        against: Callable[[], object],
+        *,
+        better: str = "lower",
+        budget: float | str | None = None,
+        engines: Sequence[Engine | None] = (),
+        min_samples: int = 20,
+        source: DataSource | None = None,
+        notes: Sequence[str] = (),
+    ) -> Record:
+        """Record how many times longer ``fn`` takes than ``against`` (unit ``x``), timed in turns.
+
+        Each turn times both callables back to back, in alternating order, and keeps the ratio
+        of the two times; the record's statistic (``p50`` unless the baseline says otherwise)
+        and its interval are those of the per-turn ratios. On a shared machine this is the
+        figure to trust for "X is n times slower than Y": load that comes and goes hits both
+        sides of a turn alike, where two separate ``measure`` calls would each catch it at
+        a different moment (see :meth:`record_ratio`).
+        """
+        baseline = self.run.baselines.get(metric)
+        statistic = self._statistic(None, baseline)
+        settings = self.run.settings
+        named = " ÷ ".join(str(e) for e in engines if e)
+        described = (f"paired turns, time ratio ({named})" if named else "paired turns, time ratio",)
+        if settings.disabled:
+            fn()
+            against()
+            return self._disabled_record(metric, "x", statistic, better, None, source)
+        policy = self._policy(statistic, budget, min_samples, batch=True, reference=None, collect_garbage=True)
+
+        def decided(value: float, interval: Interval, _reference: float | None) -> bool:
+            return self._decided(baseline, self._build(
+                metric, "x", statistic, better, None, source,
+                value=value, interval=interval, samples=[value], reference_us=None,
+            ))
+
+        paired = sample_paired(fn, against, policy, decided)
+        ratios = list(paired.ratios)
+        extra = (f"time budget spent after {len(ratios)} turns",) if paired.stopped_because == "budget" else ()
+        record = self._build(
+            metric, "x", statistic, better, None, source,
+            value=statistic_value(statistic, ratios),
+            interval=interval_for(statistic, ratios, policy.confidence),
+            samples=ratios,
+            reference_us=None,
+            notes=(*described, *extra, *notes),
+        )
+        return self._keep(record, baseline)
+
     def record_ratio(
         self,
         metric: str,
@@ -195,21 +239,15 @@ class Perf:
         better: str = "lower",
         notes: Sequence[str] = (),
     ) -> Record:
-        """Record ``numerator / denominator`` (e.g. container ÷ wasm cold start) in unit ``x``.
+        """Record ``numerator / denominator`` of two figures already made (unit ``x``).
 
         The ratio's interval is the widest the two intervals allow (low/high, high/low), so a
-        ratio of two noisy figures is never presented as more certain than its parts. When both
-        figures were timed beside the drift reference, each is first divided by its own
-        reference, so the machine slowing down between the two measurements does not show.
+        ratio of two noisy figures is never presented as more certain than its parts. Right for
+        exact figures (sizes, counts) and figures of one moment; two timings taken one after
+        the other on a shared machine also differ by whatever the load did in between, which
+        no interval of either shows: time those with :meth:`compare` instead.
         """
         to_common_unit = parse_unit(numerator.unit).convert(1.0, parse_unit(denominator.unit))
-        corrected = bool(
-            numerator.reference_us and denominator.reference_us
-            and numerator.reference_kind == denominator.reference_kind
-        )
-        if corrected:
-            to_common_unit *= denominator.reference_us / numerator.reference_us  # type: ignore[operator]
-            notes = ("drift-corrected by each figure's reference kernel", *notes)
         top, bottom = numerator.interval, denominator.interval
         if denominator.value <= 0 or bottom.low <= 0 or not (top.bounded and bottom.bounded):
             interval = Interval(-math.inf, math.inf, min(top.confidence, bottom.confidence))
@@ -242,6 +280,35 @@ class Perf:
         return [r for r in self.records if r.verdict is not None and r.verdict.outcome in failing]
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _policy(
+        self,
+        statistic: str,
+        budget: float | str | None,
+        min_samples: int,
+        *,
+        batch: bool,
+        reference: DriftReference | None,
+        collect_garbage: bool,
+    ) -> SamplingPolicy:
+        settings = self.run.settings
+        return SamplingPolicy(
+            statistic=statistic,
+            confidence=float(self.marker_kwargs.get("confidence", settings.confidence)),
+            precision=settings.precision,
+            budget_s=_budget_seconds(budget or self.marker_kwargs.get("budget"), settings.budget_s),
+            min_samples=min_samples,
+            batch=batch,
+            reference=reference,
+            collect_garbage=collect_garbage,
+        )
+
+    def _decided(self, baseline: Baseline | None, provisional: Record) -> bool:
+        """Whether a provisional figure already settles its verdict (so sampling may stop)."""
+        if baseline is None:
+            return True
+        verdict = judged(provisional, baseline, self.run.settings.judge_settings()).verdict
+        return verdict is not None and verdict.outcome != Outcome.INCONCLUSIVE
 
     def _statistic(self, requested: str | None, baseline: Baseline | None) -> str:
         return requested or self.marker_kwargs.get("statistic") or (baseline.statistic if baseline else None) or "p50"

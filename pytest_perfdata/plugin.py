@@ -18,7 +18,7 @@ import pytest
 from . import __version__
 from .baseline import BaselineError
 from .baseline_writer import save_records
-from .environment import machine_target
+from .environment import machine_label, machine_target
 from .option_types import confidence, percentage, positive_int, positive_time
 from .perf import Perf, PerfFailure
 from .record import Record
@@ -46,6 +46,10 @@ _INI_OPTIONS: dict[str, tuple[str, Any]] = {
     "perf_regression": ("default allowed regression against a stored value (default: 10%)", percentage),
     "perf_max_age": ("days after which a baseline counts as expired (default: 365)", positive_int),
     "perf_inconclusive": ("what an inconclusive verdict does to its test: pass or fail (default: pass)", str),
+    "perf_regression_scope": (
+        "which stored values regression limits compare with: machine (only those stored on this kind "
+        "of machine) or target (any of the target's; default: machine)", str,
+    ),
     "perf_report_lang": ("language of the Markdown report: en or zh (default: en)", str),
     "perf_records_dir": ("where each run's records JSON is written ('' to disable; default: .perfdata/runs)", str),
 }
@@ -56,8 +60,16 @@ _DEFAULTS: dict[str, str] = {
     "perf_regression": "10%",
     "perf_max_age": "365",
     "perf_inconclusive": "pass",
+    "perf_regression_scope": "machine",
     "perf_report_lang": "en",
     "perf_records_dir": ".perfdata/runs",
+}
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "perf_inconclusive": ("pass", "fail"),
+    "perf_report_lang": ("en", "zh"),
+    "perf_regression_scope": ("machine", "target"),
 }
 
 
@@ -65,9 +77,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("perfdata", "performance figures as tests (pytest-perfdata)")
     for dest, (help_text, type_) in _INI_OPTIONS.items():
         flag = "--" + dest.replace("_", "-")
-        extra: dict[str, Any] = {"choices": ("pass", "fail")} if dest == "perf_inconclusive" else {}
-        if dest == "perf_report_lang":
-            extra = {"choices": ("en", "zh")}
+        choices = _CHOICES.get(dest)
+        extra: dict[str, Any] = {"choices": choices} if choices else {}
         group.addoption(
             flag, dest=dest, type=type_, default=None, metavar=dest.split("_", 1)[1].upper(),
             help=help_text.replace("%", "%%"),  # argparse formats help with %
@@ -98,10 +109,11 @@ def _setting(config: pytest.Config, dest: str) -> Any:
 
 
 def _settings(config: pytest.Config) -> Settings:
+    for dest, choices in _CHOICES.items():
+        if _setting(config, dest) not in choices:
+            raise pytest.UsageError(f"{dest} must be one of {', '.join(choices)}, not {_setting(config, dest)!r}")
     inconclusive = _setting(config, "perf_inconclusive")
     lang = _setting(config, "perf_report_lang")
-    if inconclusive not in ("pass", "fail") or lang not in ("en", "zh"):
-        raise pytest.UsageError("perf_inconclusive must be pass or fail; perf_report_lang must be en or zh")
     baselines = Path(_setting(config, "perf_baselines"))
     if config.getoption("perf_baselines") is None and not baselines.is_absolute():
         baselines = config.rootpath / baselines
@@ -114,6 +126,7 @@ def _settings(config: pytest.Config) -> Settings:
         budget_s=_setting(config, "perf_budget"),
         confidence=_setting(config, "perf_confidence"),
         inconclusive_fails=inconclusive == "fail",
+        regression_scope=_setting(config, "perf_regression_scope"),
         default_regression=_setting(config, "perf_regression"),
         max_age_days=_setting(config, "perf_max_age"),
         reports=tuple(Path(p) for p in config.getoption("perf_report")),
@@ -151,6 +164,20 @@ def pytest_configure(config: pytest.Config) -> None:
         from .interop_benchmark import BenchmarkInterop
 
         config.pluginmanager.register(BenchmarkInterop(), "perfdata-benchmark")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say up front what this run is judged against and who measures, for logs read later."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return []
+    settings = run.settings
+    mode = "disabled (--perf-disable)" if settings.disabled else ("saving baselines" if settings.save else "judging")
+    return [
+        f"perfdata: target {settings.target}, baselines {settings.baseline_file} "
+        f"({len(run.baselines.entries)} entries), {mode}, regression scope {settings.regression_scope}",
+        f"perfdata: machine {machine_label(run.environment())}",
+    ]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -96,6 +96,7 @@ class Environment:
     kernel: str
     python: str
     xdist_workers: int = 0
+    cpu_signature: str = ""  # vendor and family/model/stepping: model names of virtual CPUs are vague
     runtimes: dict[str, str] = field(default_factory=dict)
 
     @classmethod

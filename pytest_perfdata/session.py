@@ -39,6 +39,7 @@ class Settings:
     confidence: float = 0.99
     precision: float = 0.01
     inconclusive_fails: bool = False
+    regression_scope: str = "machine"
     default_regression: float = 0.10
     max_age_days: int = 365
     reports: tuple[Path, ...] = ()
@@ -53,6 +54,7 @@ class Settings:
         return JudgeSettings(
             default_regression=self.default_regression,
             check_regression=not self.save,
+            regression_scope=self.regression_scope,
             max_age_days=self.max_age_days,
         )
 

@@ -6,10 +6,15 @@ Every check compares a confidence interval, never a single number, with a limit:
 * the whole interval within the limit → **pass**;
 * the interval straddles the limit → **inconclusive** (the data cannot tell).
 
-The regression check compares the ratio of the measured statistic to the stored one. Both
-sides are first divided by the drift-reference kernel timed beside them, so a machine that is
-uniformly 15 % slower today does not read as a 15 % regression. The stored value's own interval
-is part of the ratio's interval, so an unlucky baseline run cannot make every later run fail.
+The regression check compares the ratio of the measured statistic to the stored one, and only
+when both were measured on the same kind of machine (:func:`machine_label`): a value stored on
+another CPU, kernel or Python says nothing about a regression here, so it is reported as not
+compared instead (``regression_scope="target"`` compares anyway). Both sides are divided by the
+drift-reference kernel timed beside them, so a machine that is uniformly 15 % slower today does
+not read as a 15 % regression; how strongly a workload follows the reference is unknown, so the
+ratio's interval spans every sensitivity from none to twice the reference's. The stored value's
+own interval is part of the ratio's interval, so an unlucky baseline run cannot make every
+later run fail.
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from dataclasses import dataclass, field, replace
 from typing import final
 
 from .baseline import Baseline, BaselineError
+from .environment import machine_label
 from .record import Check, Outcome, Record, Verdict, VerificationStatus
 from .stats import Interval
 from .units import Quantity, UnitError, format_quantity, parse_unit
 
-__all__ = ["JudgeSettings", "judge", "judged", "machine_label", "status_for"]
+__all__ = ["JudgeSettings", "compared_elsewhere", "judge", "judged", "status_for"]
 
 
 @final
@@ -33,6 +39,7 @@ class JudgeSettings:
 
     default_regression: float = 0.10
     check_regression: bool = True  # off under --perf-save: the stored value is being replaced
+    regression_scope: str = "machine"  # "machine": compare only with values stored on this kind of machine; "target": any
     max_age_days: int = 365
     today: dt.date = field(default_factory=dt.date.today)
 
@@ -107,6 +114,12 @@ def _drift_factor(record: Record, baseline: Baseline) -> float:
     return 1.0
 
 
+#: How strongly a workload may follow the drift reference: 0 (not at all, the raw figures) to 2
+#: (twice as strongly: memory-bound work suffers more from a busy neighbour than an arithmetic
+#: loop does). A regression is declared only if it shows at every sensitivity in this range.
+DRIFT_SENSITIVITY = (0.0, 2.0)
+
+
 def _slowdown(ci: Interval, stored_low: float, stored_high: float, factor: float, higher: bool) -> Interval:
     """Interval of measured ÷ stored (stored ÷ measured for rates), the measured side × factor."""
     if higher:
@@ -122,9 +135,26 @@ def _point(interval: Interval) -> float:
     return (interval.low + interval.high) / 2
 
 
+def _other_machine(record: Record, baseline: Baseline, settings: JudgeSettings) -> str | None:
+    """Why ``baseline``'s stored value cannot judge ``record`` for regression, if it cannot."""
+    if settings.regression_scope != "machine" or not baseline.machine:
+        return None
+    here = machine_label(record.environment)
+    if baseline.machine == here:
+        return None
+    return (
+        f"regression not compared: baseline {baseline.value} was stored on another machine "
+        f"({baseline.machine}); this run: {here}. Store values for this machine with --perf-save "
+        f"under its own target, or compare anyway with --perf-regression-scope=target"
+    )
+
+
 def _regression_check(record: Record, baseline: Baseline, settings: JudgeSettings) -> Check | None:
     if baseline.value is None or not settings.check_regression:
         return None
+    elsewhere = _other_machine(record, baseline, settings)
+    if elsewhere is not None:
+        return Check("regression", Outcome.NONE, 0.0, record.interval, elsewhere)
     stored = _in_unit(baseline.value, record.unit, baseline, "value")
     if baseline.interval is not None:
         stored_low = _in_unit(baseline.interval[0], record.unit, baseline, "interval")
@@ -142,10 +172,10 @@ def _regression_check(record: Record, baseline: Baseline, settings: JudgeSetting
     factor = _drift_factor(record, baseline)
     higher = (baseline.better or record.better) == "higher"
     raw = _slowdown(record.interval, stored_low, stored_high, 1.0, higher)
-    corrected = _slowdown(record.interval, stored_low, stored_high, factor, higher)
-    # Declared only where raw and drift-corrected figures agree: a reference kernel that
-    # over- or under-corrects for this workload can then make a verdict inconclusive, never wrong.
-    ratio = Interval(min(raw.low, corrected.low), max(raw.high, corrected.high), raw.confidence)
+    # Declared only where every plausible correction agrees: a reference kernel that over- or
+    # under-corrects for this workload can then make a verdict inconclusive, never wrong.
+    views = [_slowdown(record.interval, stored_low, stored_high, factor**k, higher) for k in DRIFT_SENSITIVITY]
+    ratio = Interval(min(v.low for v in views), max(v.high for v in views), raw.confidence)
     point = (stored * factor / record.value if record.value > 0 else float("inf")) if higher else record.value * factor / stored
     outcome = _compare_upper(ratio, allowed)
     drift = f", drift-corrected ×{factor:.3f}, raw {_point(raw) - 1:+.1%}" if factor != 1.0 else ""
@@ -175,22 +205,25 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
         outcome = Outcome.FAIL
     elif Outcome.INCONCLUSIVE in outcomes:
         outcome = Outcome.INCONCLUSIVE
-    else:
+    elif Outcome.PASS in outcomes:
         outcome = Outcome.PASS
-    decisive = [c for c in checks if c.outcome == outcome]
+    else:
+        outcome = Outcome.NONE  # only a stored value from another machine: nothing judged
+    decisive = [c for c in checks if c.outcome in (outcome, Outcome.NONE)]
     reason = "; ".join(c.message for c in decisive)
     context = f"target {record.target}, baseline {baseline.location}"
     if baseline.collected:
         context += f" collected {baseline.collected.isoformat()}"
-    if baseline.machine and baseline.machine != machine_label(record):
+    not_compared = regression is not None and regression.outcome == Outcome.NONE
+    if baseline.machine and not not_compared and baseline.machine != machine_label(record.environment):
         context += f"; baseline machine differs: {baseline.machine}"
     return Verdict(outcome, f"{record.metric}: {reason} [{context}]", tuple(checks))
 
 
-def machine_label(record: Record) -> str:
-    """Short identity of the machine a record ran on, stored with baselines to spot mismatches."""
-    env = record.environment
-    return f"{env.architecture}, {env.cpu_model}, {env.cores} cores"
+def compared_elsewhere(record: Record) -> bool:
+    """Whether ``record``'s stored value was left uncompared because another machine made it."""
+    checks = record.verdict.checks if record.verdict else ()
+    return any(c.kind == "regression" and c.outcome == Outcome.NONE for c in checks)
 
 
 def status_for(verdict: Verdict, baseline: Baseline | None, settings: JudgeSettings) -> VerificationStatus:

@@ -13,7 +13,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
-from builders import make_record
+from builders import ENVIRONMENT, make_record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +26,7 @@ from pytest_perfdata.baseline import (
     parse_baseline_text,
 )
 from pytest_perfdata.baseline_writer import save_records
+from pytest_perfdata.environment import machine_label
 from pytest_perfdata.record import Record
 from pytest_perfdata.stats import Interval
 from pytest_perfdata.units import parse_unit
@@ -259,7 +260,7 @@ def test_save_keeps_comments_order_and_hand_written_fields(tmp_path: Path) -> No
     assert entry.regression == pytest.approx(0.15)
     assert entry.note == "measured with the AOT cache warm"
     assert entry.status.value == "verified" and str(entry.collected) == "2026-01-02"
-    assert entry.machine == "x86_64, Example CPU 9000, 8 cores"
+    assert entry.machine == machine_label(ENVIRONMENT)
 
 
 def test_save_leaves_entries_it_did_not_measure_byte_identical(tmp_path: Path) -> None:
@@ -350,7 +351,7 @@ def test_save_fills_an_empty_owned_field(tmp_path: Path, ending: str) -> None:
     assert lines[:2] == ["m:", "  max: 6 ms"] and lines[2].startswith("  machine: ")
     assert lines[3] == "  value: 5 ms"
     entry = load_baseline_file(path, TARGET).entries["m"]
-    assert entry.machine == "x86_64, Example CPU 9000, 8 cores" and entry.samples == 5
+    assert entry.machine == machine_label(ENVIRONMENT) and entry.samples == 5
 
 
 def test_save_refuses_an_invalid_file_and_leaves_it(tmp_path: Path) -> None:

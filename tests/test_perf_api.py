@@ -132,3 +132,53 @@ def test_expired_baseline_gives_expired_status(pytester: pytest.Pytester) -> Non
     )
     pytester.runpytest("--perf-report=r.json", "--perf-max-age=30").assert_outcomes(passed=1)
     assert records_by_metric(read_report(pytester))["old"]["status"] == "expired"
+
+
+def test_compare_records_the_ratio_of_turns(pytester: pytest.Pytester) -> None:
+    """Sleeping never ends early, so 4 ms against 1 ms is at least ~2x in every turn, whatever the machine."""
+    pytester.makepyfile(
+        """
+        import time
+        from pytest_perfdata import Engine
+
+        def test_pair(perf):
+            record = perf.compare("ratio.slow_vs_fast", lambda: time.sleep(0.004), lambda: time.sleep(0.001),
+                                  engines=(Engine("sleep", "1", "long"), Engine("sleep", "1", "short")), budget="0.3s")
+            assert record.unit == "x" and record.summary.n >= 20
+            assert record.interval.low <= record.value <= record.interval.high
+            assert record.value > 1.5
+        """
+    )
+    pytester.runpytest("--perf-report=r.json").assert_outcomes(passed=1)
+    record = records_by_metric(read_report(pytester))["ratio.slow_vs_fast"]
+    assert record["notes"][0] == "paired turns, time ratio (sleep 1 (long) ÷ sleep 1 (short))"
+    assert record["engine"] is None and record["reference_us"] is None
+
+
+def test_compare_is_judged_against_its_limit(pytester: pytest.Pytester) -> None:
+    """A limit the paired ratio cannot meet fails the test: sleeping 4 ms is never under 1 ms."""
+    write_baselines(pytester, "ratio.slow_vs_fast: {max: 1 x}\n")
+    pytester.makepyfile(
+        """
+        import time
+
+        def test_pair(perf):
+            perf.compare("ratio.slow_vs_fast", lambda: time.sleep(0.004), lambda: time.sleep(0.001), budget="0.3s")
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ratio.slow_vs_fast: p50 = * x (99% CI * x .. * x) exceeds max 1 x by*"])
+
+
+def test_compare_under_perf_disable_runs_both_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        calls = []
+
+        def test_pair(perf):
+            record = perf.compare("r", lambda: calls.append("a"), lambda: calls.append("b"))
+            assert calls == ["a", "b"] and record.value != record.value  # NaN: nothing measured
+        """
+    )
+    pytester.runpytest("--perf-disable").assert_outcomes(passed=1)

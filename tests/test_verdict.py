@@ -22,7 +22,8 @@ from pytest_perfdata.record import (
 )
 from pytest_perfdata.stats import Interval, quantile_interval, summarize
 from pytest_perfdata.units import Quantity, parse_quantity
-from pytest_perfdata.verdict import JudgeSettings, judge, judged, machine_label, status_for
+from pytest_perfdata.environment import machine_label
+from pytest_perfdata.verdict import JudgeSettings, compared_elsewhere, judge, judged, status_for
 
 METRIC = "wasm.cold_start"
 TARGET = "x86_64"
@@ -348,13 +349,91 @@ def test_baseline_without_limits_has_nothing_to_judge() -> None:
 
 
 def test_other_machine_is_mentioned() -> None:
-    """Baselines silently compared across machines mislead; the reason says so."""
+    """Limits judged against a baseline written elsewhere say so in the reason."""
     record = make_record(5.0)
-    same = judge(record, make_baseline(max=q("6 ms"), machine=machine_label(record)), SETTINGS)
+    same = judge(record, make_baseline(max=q("6 ms"), machine=machine_label(record.environment)), SETTINGS)
     elsewhere = make_baseline(max=q("6 ms"), machine="aarch64, Other CPU, 4 cores")
     other = judge(record, elsewhere, SETTINGS)
     assert "machine differs" not in same.reason
     assert "baseline machine differs: aarch64, Other CPU, 4 cores" in other.reason
+
+
+OTHER_MACHINE = "x86_64, Other CPU [GenuineIntel 6/85/7], 2 cores, Linux 5.10.0, Python 3.11"
+
+
+def test_stored_value_from_another_machine_is_not_compared() -> None:
+    """A value stored on another CPU cannot tell a regression here: not compared, not passed."""
+    baseline = make_baseline(machine=OTHER_MACHINE, **stored(10.0, 9.95, 10.05))
+    record = make_record(30.0, 0.005)  # three times slower: a FAIL on the same machine
+    verdict = judge(record, baseline, SETTINGS)
+    assert verdict.outcome == Outcome.NONE
+    assert check_of(verdict, "regression") == Outcome.NONE
+    assert "stored on another machine" in verdict.reason and OTHER_MACHINE in verdict.reason
+    assert machine_label(record.environment) in verdict.reason
+    assert "--perf-regression-scope=target" in verdict.reason
+    assert compared_elsewhere(judged(record, baseline, SETTINGS))
+    assert status(record, baseline) == VerificationStatus.PENDING
+
+
+def test_same_machine_compares() -> None:
+    here = machine_label(make_record(1.0).environment)
+    baseline = make_baseline(machine=here, **stored(10.0, 9.95, 10.05))
+    assert outcome(make_record(30.0, 0.005), baseline) == Outcome.FAIL
+    assert outcome(make_record(10.0, 0.005), baseline) == Outcome.PASS
+
+
+def test_absolute_limits_still_judge_on_another_machine() -> None:
+    """Claims such as "cold start <= 6 ms" hold on any machine; only the comparison is skipped."""
+    baseline = make_baseline(machine=OTHER_MACHINE, max=q("6 ms"), **stored(1.0, 0.99, 1.01))
+    verdict = judge(make_record(8.0, 0.005), baseline, SETTINGS)
+    assert verdict.outcome == Outcome.FAIL
+    assert check_of(verdict, "max") == Outcome.FAIL and check_of(verdict, "regression") == Outcome.NONE
+    assert outcome(make_record(5.0, 0.005), baseline) == Outcome.PASS
+
+
+def test_target_scope_compares_across_machines() -> None:
+    baseline = make_baseline(machine=OTHER_MACHINE, **stored(10.0, 9.95, 10.05))
+    anywhere = JudgeSettings(today=TODAY, regression_scope="target")
+    verdict = judge(make_record(30.0, 0.005), baseline, anywhere)
+    assert verdict.outcome == Outcome.FAIL
+    assert "baseline machine differs" in verdict.reason
+
+
+def test_hand_written_value_without_machine_is_compared() -> None:
+    """A value a human typed (no machine recorded) is compared as before."""
+    baseline = make_baseline(**stored(10.0, 9.95, 10.05))
+    assert outcome(make_record(30.0, 0.005), baseline) == Outcome.FAIL
+
+
+def test_busy_machine_cannot_fail_a_small_limit() -> None:
+    """The case a CI run met: the reference 1.57x slower, the metric 1.81x slower, limit +15 %.
+
+    A workload can follow a busy machine more steeply than the arithmetic reference does, so
+    with the machine this far off, +15 % cannot be told from noise: inconclusive, not FAIL.
+    """
+    baseline = make_baseline(reference_us=71.0, regression=0.15, **stored(0.01917, 0.019152, 0.019196))
+    record = make_record(0.03477, 0.002, reference_us=71.0 / 0.636)
+    assert outcome(record, baseline) == Outcome.INCONCLUSIVE
+
+
+@given(
+    st.floats(min_value=0.3, max_value=3.0),
+    st.floats(min_value=0.0, max_value=2.0),
+    st.floats(min_value=0.0, max_value=0.05),
+)
+def test_a_uniformly_slower_or_faster_machine_never_fails(speed: float, sensitivity: float, rel: float) -> None:
+    """Reference ``speed`` times slower, workload ``speed**sensitivity`` times slower, code unchanged."""
+    baseline = make_baseline(reference_us=60.0, **stored(10.0, 9.95, 10.05))
+    record = make_record(10.0 * speed**sensitivity, rel, reference_us=60.0 * speed)
+    assert outcome(record, baseline) != Outcome.FAIL
+
+
+@given(st.floats(min_value=0.9, max_value=1.1), st.floats(min_value=1.4, max_value=5.0))
+def test_a_real_regression_on_a_steady_machine_always_fails(speed: float, slowdown: float) -> None:
+    """Machine within ±10 % of the stored run and the code >= 40 % slower: FAIL at every sensitivity."""
+    baseline = make_baseline(reference_us=60.0, **stored(10.0, 9.95, 10.05))
+    record = make_record(10.0 * speed * slowdown, 0.005, reference_us=60.0 * speed)
+    assert outcome(record, baseline) == Outcome.FAIL
 
 
 # --- verification status ---------------------------------------------------------------------

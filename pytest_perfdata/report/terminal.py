@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..record import Check, Outcome, Record
+from ..environment import machine_label
 from ..units import format_quantity
+from ..verdict import compared_elsewhere
 
 __all__ = ["summary_lines"]
 
@@ -29,7 +31,9 @@ def _value_cell(record: Record) -> str:
 def _limit_cell(checks: Sequence[Check], record: Record) -> str:
     parts = []
     for check in checks:
-        if check.kind == "regression":
+        if check.kind == "regression" and check.outcome == Outcome.NONE:
+            parts.append("stored on another machine")
+        elif check.kind == "regression":
             parts.append(f"≤{check.limit - 1:+.0%} vs stored")
         else:
             sign = "≤" if check.kind == "max" else "≥"
@@ -68,7 +72,7 @@ def summary_lines(
                 record.metric,
                 _value_cell(record),
                 _limit_cell(checks, record),
-                _OUTCOME_WORDS[outcome],
+                "not compared" if outcome == Outcome.NONE and compared_elsewhere(record) else _OUTCOME_WORDS[outcome],
                 record.status.value,
                 str(record.engine) if record.engine else "-",
             )
@@ -81,7 +85,17 @@ def summary_lines(
     for record in records:
         if record.verdict and record.verdict.outcome in (Outcome.FAIL, Outcome.INCONCLUSIVE):
             lines.append(f"{_OUTCOME_WORDS[record.verdict.outcome]}: {record.verdict.reason}")
-    pending = [r.metric for r in records if r.verdict is None or r.verdict.outcome == Outcome.NONE]
+    elsewhere = [r for r in records if compared_elsewhere(r)]
+    if elsewhere:
+        lines.append(
+            f"not compared: {len(elsewhere)} metric(s) have stored values from another machine than "
+            f"this one ({machine_label(elsewhere[0].environment)}), so their regression limits were "
+            "not applied (absolute limits were); `--perf-regression-scope=target` compares anyway"
+        )
+    pending = [
+        r.metric for r in records
+        if (r.verdict is None or r.verdict.outcome == Outcome.NONE) and not compared_elsewhere(r)
+    ]
     if pending:
         lines.append(f"pending: {len(pending)} metric(s) have no baseline on {target}; "
                      f"`--perf-save` stores them: {', '.join(sorted(pending)[:10])}"
