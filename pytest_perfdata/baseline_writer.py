@@ -30,9 +30,9 @@ from .baseline import (
     parse_baseline_text,
     yaml_loader,
 )
+from .environment import machine_label
 from .record import Outcome, Record, VerificationStatus
 from .units import format_quantity
-from .environment import machine_label
 
 __all__ = ["SaveResult", "save_records", "set_fields"]
 

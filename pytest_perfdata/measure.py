@@ -20,12 +20,12 @@ from typing import Final, final
 from .stats import STATISTICS, Interval, interval_for, min_samples_for, quantile, statistic_value
 
 __all__ = [
+    "CPU_REFERENCE",
+    "DriftReference",
     "Measurement",
     "PairedMeasurement",
     "SamplingPolicy",
     "measure_overhead",
-    "CPU_REFERENCE",
-    "DriftReference",
     "reference_kernel",
     "sample",
     "sample_paired",

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .baseline import Baseline
-from .measure import CPU_REFERENCE, DriftReference, Measurement, SamplingPolicy, sample, sample_paired
+from .measure import (
+    CPU_REFERENCE,
+    DriftReference,
+    Measurement,
+    SamplingPolicy,
+    sample,
+    sample_paired,
+)
 from .record import DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus
 from .session import PerfRun
 from .stats import Interval, interval_for, statistic_value, summarize

@@ -47,8 +47,11 @@ _INI_OPTIONS: dict[str, tuple[str, Any]] = {
     "perf_max_age": ("days after which a baseline counts as expired (default: 365)", positive_int),
     "perf_inconclusive": ("what an inconclusive verdict does to its test: pass or fail (default: pass)", str),
     "perf_regression_scope": (
-        "which stored values regression limits compare with: machine (only those stored on this kind "
-        "of machine) or target (any of the target's; default: machine)", str,
+        (
+            "which stored values regression limits compare with: machine (only those stored on this "
+            "kind of machine) or target (any of the target's; default: machine)"
+        ),
+        str,
     ),
     "perf_report_lang": ("language of the Markdown report: en or zh (default: en)", str),
     "perf_records_dir": ("where each run's records JSON is written ('' to disable; default: .perfdata/runs)", str),

@@ -22,8 +22,8 @@ __all__ = [
     "Outcome",
     "Record",
     "SourceKind",
-    "VerificationStatus",
     "Verdict",
+    "VerificationStatus",
 ]
 
 RECORD_SCHEMA: Final = "pytest-perfdata/run/1"
@@ -77,6 +77,11 @@ class Engine:
     name: str
     version: str
     mode: str = ""
+
+    @property
+    def slug(self) -> str:
+        """Metric suffix naming what ran: ``wasmtime-cli``, ``wasmedge-cli-aot``, ``runc-oci``."""
+        return f"{self.name}-{self.mode}" if self.mode else self.name
 
     def __str__(self) -> str:
         text = f"{self.name} {self.version}".strip()

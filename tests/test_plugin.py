@@ -393,3 +393,51 @@ def test_json_report_counts_outcomes(pytester: pytest.Pytester) -> None:
     document = read_report(pytester)
     assert document["summary"] == {"pass": 1, "fail": 1, "inconclusive": 0, "none": 1}
     assert records_by_metric(document)["b"]["status"] == "refuted"
+
+
+# --- which stored values a regression limit may use ------------------------------------------
+
+OTHER_MACHINE = "x86_64, Other CPU [GenuineIntel 6/85/7], 2 cores, Linux 5.10.0, Python 3.11"
+FROM_ELSEWHERE = f"m:\n  value: 1 ms\n  regression: 10%\n  machine: '{OTHER_MACHINE}'\n"
+
+
+def test_value_stored_on_another_machine_is_not_compared(pytester: pytest.Pytester) -> None:
+    """Three times the stored value, but stored elsewhere: reported as not compared, test passes."""
+    write_baselines(pytester, FROM_ELSEWHERE)
+    pytester.makepyfile("def test_m(perf):\n    perf.record_value('m', 3, unit='ms')\n")
+    result = pytester.runpytest("--perf-report=r.json")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "m *p50 3 ms*stored on another machine*not compared*pending*",
+        "not compared: 1 metric(s) have stored values from another machine than this one (*), so their "
+        "regression limits were not applied (absolute limits were); `--perf-regression-scope=target` compares anyway",
+    ])
+    assert "pending: " not in result.stdout.str()
+    record = records_by_metric(read_report(pytester))["m"]
+    assert record["verdict"]["outcome"] == "none" and record["status"] == "pending"
+
+
+def test_target_scope_compares_values_from_any_machine(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, FROM_ELSEWHERE)
+    pytester.makepyfile("def test_m(perf):\n    perf.record_value('m', 3, unit='ms')\n")
+    result = pytester.runpytest("--perf-regression-scope=target")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*m: p50 = 3 ms regressed +200.0% against baseline 1 ms*baseline machine differs*"])
+
+
+def test_bad_regression_scope_in_ini_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nperf_regression_scope = planet\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*perf_regression_scope must be one of machine, target, not 'planet'*"])
+
+
+def test_header_names_target_baselines_and_machine(pytester: pytest.Pytester) -> None:
+    """A log read weeks later says what the run was judged against and who measured."""
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile("def test_m():\n    pass\n")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines([
+        f"perfdata: target {TARGET}, baselines *{TARGET}.yaml (1 entries), judging, regression scope machine",
+        "perfdata: machine *cores*, Python *",
+    ])

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_perfdata.baseline import Baseline, BaselineError
+from pytest_perfdata.environment import machine_label
 from pytest_perfdata.record import (
     Outcome,
     Record,
@@ -22,7 +23,6 @@ from pytest_perfdata.record import (
 )
 from pytest_perfdata.stats import Interval, quantile_interval, summarize
 from pytest_perfdata.units import Quantity, parse_quantity
-from pytest_perfdata.environment import machine_label
 from pytest_perfdata.verdict import JudgeSettings, compared_elsewhere, judge, judged, status_for
 
 METRIC = "wasm.cold_start"

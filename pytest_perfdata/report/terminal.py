@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..record import Check, Outcome, Record
 from ..environment import machine_label
+from ..record import Check, Outcome, Record
 from ..units import format_quantity
 from ..verdict import compared_elsewhere
 

@@ -1,49 +1,8 @@
-"""The OPA suite's policies and inputs: six compiled policies, one small and one large review."""
+"""Puts ``admission.py`` and ``opa_suite.py`` (the suite's inputs and policies) on the import path."""
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # admission.py sits beside the tests, not in a package
-from admission import EDGE_CASES, RULE_IDS  # noqa: E402
-
-from pytest_perfdata.backends.opa import Policy  # noqa: E402
-
-POLICY_DIR = Path(__file__).parent / "policies"
-_ALL_FILES = tuple(sorted(POLICY_DIR.glob("*.rego")))
-
-#: One policy per rule, plus the combined admission decision (which imports all five).
-POLICIES: dict[str, Policy] = {
-    **{rule: Policy(rule, (POLICY_DIR / f"{rule}.rego",), f"k8s/{rule}/deny") for rule in RULE_IDS},
-    "admission": Policy("admission", _ALL_FILES, "k8s/admission"),
-}
-
-
-def large_review(containers: int = 32) -> dict:
-    """A fixed large review: the compliant pod with ``containers`` containers, labels and env.
-
-    Built deterministically (not drawn) so that its latency is comparable from run to run.
-    """
-    review = copy.deepcopy(EDGE_CASES["compliant"])
-    pod = review["request"]["object"]
-    template = pod["spec"]["containers"][0]
-    pod["spec"]["containers"] = []
-    for index in range(containers):
-        container = copy.deepcopy(template)
-        container["name"] = f"c{index}"
-        container["env"] = [{"name": f"VAR_{i}", "value": f"value-{index}-{i}"} for i in range(24)]
-        pod["spec"]["containers"].append(container)
-    pod["metadata"]["labels"].update({f"example.com/label-{i}": f"v{i}" for i in range(40)})
-    return review
-
-
-INPUTS = {"small": EDGE_CASES["compliant"], "large": large_review()}
-
-
-@pytest.fixture(scope="session")
-def inputs() -> dict[str, dict]:
-    return INPUTS
+sys.path.insert(0, str(Path(__file__).parent))

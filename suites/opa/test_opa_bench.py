@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import INPUTS, POLICIES
+from opa_suite import INPUTS, POLICIES
 
 
 @pytest.mark.parametrize("target", ["rego", "wasm"])

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import INPUTS, POLICIES
+from opa_suite import INPUTS, POLICIES
 
 
 @pytest.mark.parametrize("policy_name", sorted(POLICIES))

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import INPUTS, POLICIES
+from opa_suite import INPUTS, POLICIES
 
 EVALUATIONS = 100_000
 WARM_UP = 5_000

@@ -58,8 +58,3 @@ def embedded_or_skip(runtime: WasmBackend):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def embedded(wasm_runtime: WasmBackend):  # type: ignore[no-untyped-def]
     return embedded_or_skip(wasm_runtime)
-
-
-def label(engine) -> str:  # type: ignore[no-untyped-def]
-    """Metric suffix naming what ran: ``wasmtime-cli``, ``wasmedge-cli-aot``, ``runc-oci``."""
-    return f"{engine.name}-{engine.mode}" if engine.mode else engine.name

@@ -14,7 +14,6 @@ import warnings
 
 import pytest
 
-from conftest import label
 
 
 def test_in_process_cold_start(perf, wasm_runtime, embedded, builds) -> None:
@@ -25,7 +24,7 @@ def test_in_process_cold_start(perf, wasm_runtime, embedded, builds) -> None:
         instance = embedded.instantiate(embedded.compile(wasm))
         embedded.call(instance, "_start")
 
-    record = perf.measure(f"wasm.cold_start.in_process.{label(embedded.engine)}", cold_start, unit="ms", engine=embedded.engine)
+    record = perf.measure(f"wasm.cold_start.in_process.{embedded.engine.slug}", cold_start, unit="ms", engine=embedded.engine)
     assert record.summary.n >= 8
 
 
@@ -39,7 +38,7 @@ def test_precompiled_cold_start(perf, embedded, builds) -> None:
         embedded.call(instance, "_start")
 
     record = perf.measure(
-        f"wasm.cold_start.precompiled.{label(embedded.engine)}", cold_start, unit="ms", engine=embedded.engine
+        f"wasm.cold_start.precompiled.{embedded.engine.slug}", cold_start, unit="ms", engine=embedded.engine
     )
     assert record.summary.n >= 8
 
@@ -59,22 +58,23 @@ def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tm
     hello = builds.wat("hello.wat")
     run = cli.run(hello.path, unmetered)
     assert run.exit_code == 0 and run.stdout == b"hello\n"
-    wasm = perf.measure(f"wasm.cold_start.process.{label(cli.engine)}", lambda: cli.run(hello.path, unmetered),
+    perf.measure(f"wasm.cold_start.process.{cli.engine.slug}", lambda: cli.run(hello.path, unmetered),
                         unit="ms", engine=cli.engine, budget="3s", reference=spawn)
 
     artefact = cli.precompile(hello.path, tmp_path)
     if artefact is not None:
         assert cli.run_precompiled(artefact, unmetered).stdout == b"hello\n"
-        perf.measure(f"wasm.cold_start.process_precompiled.{label(cli.precompiled_engine)}",
+        perf.measure(f"wasm.cold_start.process_precompiled.{cli.precompiled_engine.slug}",
                      lambda: cli.run_precompiled(artefact, unmetered), unit="ms", engine=cli.precompiled_engine,
                      budget="3s", reference=spawn)
 
     native_build = builds.native("hello.c")
     native = NativeProgram(native_build.path, _native_engine(native_build))
     assert run_native(native).stdout.startswith(b"hello")
-    floor = perf.measure("native.cold_start.process", lambda: run_native(native), unit="ms",
+    perf.measure("native.cold_start.process", lambda: run_native(native), unit="ms",
                          engine=native.engine, budget="3s", reference=spawn)
-    perf.record_ratio("ratio.cold_start.wasm_vs_native", wasm, floor)
+    perf.compare("ratio.cold_start.wasm_vs_native", lambda: cli.run(hello.path, unmetered), lambda: run_native(native),
+                 engines=(cli.engine, native.engine), budget="3s")
 
     try:
         containers = request.getfixturevalue("container_runtime")
@@ -83,9 +83,10 @@ def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tm
         return
     bundle = build_bundle(tmp_path / "bundle", ["echo", "hello"])
     assert containers.run(bundle).stdout == b"hello\n"
-    container = perf.measure(f"container.cold_start.process.{label(containers.engine)}",
+    perf.measure(f"container.cold_start.process.{containers.engine.slug}",
                              lambda: containers.run(bundle), unit="ms", engine=containers.engine, budget="5s", reference=spawn)
-    perf.record_ratio("ratio.cold_start.container_vs_wasm", container, wasm)
+    perf.compare("ratio.cold_start.container_vs_wasm", lambda: containers.run(bundle),
+                 lambda: cli.run(hello.path, unmetered), engines=(containers.engine, cli.engine), budget="4s")
 
 
 def _native_engine(build):  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ import ctypes
 
 import pytest
 
-from conftest import label
 
 N = 300_000  # primes below N: a few milliseconds of work
 
@@ -30,12 +29,13 @@ def test_kernel_in_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
     library.kernel.argtypes, library.kernel.restype = [ctypes.c_int], ctypes.c_int
     assert engine.call(instance, "kernel", N) == library.kernel(N) == 25997
 
-    wasm = perf.measure(f"wasm.cpu.kernel.{label(engine.engine)}", lambda: engine.call(instance, "kernel", N),
+    perf.measure(f"wasm.cpu.kernel.{engine.engine.slug}", lambda: engine.call(instance, "kernel", N),
                         unit="ms", engine=engine.engine)
-    native = perf.measure("native.cpu.kernel", lambda: library.kernel(N), unit="ms",
+    perf.measure("native.cpu.kernel", lambda: library.kernel(N), unit="ms",
                           engine=library_build.engine)
-    perf.record_ratio("ratio.cpu.kernel.wasm_vs_native", wasm, native,
-                      notes=("the Wasm slowdown factor for the same C kernel",))
+    perf.compare("ratio.cpu.kernel.wasm_vs_native", lambda: engine.call(instance, "kernel", N),
+                 lambda: library.kernel(N), engines=(engine.engine, library_build.engine),
+                 notes=("the Wasm slowdown factor for the same C kernel",))
 
 
 def test_kernel_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
@@ -51,8 +51,9 @@ def test_kernel_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
     native = NativeProgram(native_build.path, Engine("native", native_build.toolchain, "static"))
     limits = Limits(fuel=None, timeout_s=60)
     assert cli.run(module.path, limits).stdout == run_native(native).stdout == b"148933\n"
-    wasm = perf.measure(f"wasm.cpu.kernel_process.{label(cli.engine)}", lambda: cli.run(module.path, limits),
+    perf.measure(f"wasm.cpu.kernel_process.{cli.engine.slug}", lambda: cli.run(module.path, limits),
                         unit="ms", engine=cli.engine, budget="4s")
-    floor = perf.measure("native.cpu.kernel_process", lambda: run_native(native), unit="ms",
+    perf.measure("native.cpu.kernel_process", lambda: run_native(native), unit="ms",
                          engine=native.engine, budget="3s")
-    perf.record_ratio("ratio.cpu.kernel_process.wasm_vs_native", wasm, floor)
+    perf.compare("ratio.cpu.kernel_process.wasm_vs_native", lambda: cli.run(module.path, limits),
+                 lambda: run_native(native), engines=(cli.engine, native.engine), budget="3s")

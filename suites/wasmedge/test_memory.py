@@ -13,7 +13,6 @@ import gc
 
 import pytest
 
-from conftest import label
 
 GIB = 1024**3
 INSTANCE_BATCH = 100
@@ -40,7 +39,7 @@ def test_wasm_memory_per_instance(perf, embedded, builds) -> None:
             embedded.call(instance, "_start")
             alive.append(instance)
         per_instance.append((_private_bytes() - before) / INSTANCE_BATCH / 1024)
-    perf.record_samples(f"wasm.memory.per_instance.{label(embedded.engine)}", per_instance, unit="KiB",
+    perf.record_samples(f"wasm.memory.per_instance.{embedded.engine.slug}", per_instance, unit="KiB",
                         engine=embedded.engine, notes=(f"private memory growth per batch of {INSTANCE_BATCH} instances",))
     assert len(alive) == 8 * INSTANCE_BATCH
 
@@ -66,7 +65,7 @@ def test_wasm_density(perf, embedded, builds) -> None:
             reason = f"memory budget of {DENSITY_BUDGET // 1024**2} MiB reached"
             break
     held = max(_private_bytes() - before, 1)
-    perf.record_value(f"wasm.density.instances_per_gib.{label(embedded.engine)}", len(alive) * GIB / held,
+    perf.record_value(f"wasm.density.instances_per_gib.{embedded.engine.slug}", len(alive) * GIB / held,
                       unit="instances/GiB", better="higher", engine=embedded.engine,
                       notes=(f"{len(alive)} live instances held {held / 1024**2:.1f} MiB; stopped: {reason}",))
     assert len(alive) >= INSTANCE_BATCH
@@ -83,7 +82,7 @@ def test_container_memory_and_density(perf, container_runtime, tmp_path) -> None
     finally:
         for container in running:
             container_runtime.stop(container)
-    name = label(container_runtime.engine)
+    name = container_runtime.engine.slug
     memory = perf.record_samples(f"container.memory.per_container.{name}", per_container, unit="KiB",
                                  engine=container_runtime.engine,
                                  notes=("PSS of the container's own processes; no shim, no kernel objects",))
@@ -110,7 +109,7 @@ def test_process_peak_memory(perf, wasm_runtime, builds) -> None:
     argv = [str(a) for a in cli.run_argv(builds.wat("hello.wat").path)]
     native_build = builds.native("hello.c")
     native = [str(native_build.path)]
-    wasm = perf.record_samples(f"wasm.memory.process_peak.{label(cli.engine)}",
+    wasm = perf.record_samples(f"wasm.memory.process_peak.{cli.engine.slug}",
                                [peak.measure(argv) / 1024**2 for _ in range(10)], unit="MiB", engine=cli.engine)
     floor = perf.record_samples("native.memory.process_peak",
                                 [peak.measure(native) / 1024**2 for _ in range(10)], unit="MiB",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import label
 
 
 def test_module_and_rootfs_size(perf, wasm_runtime, builds, tmp_path) -> None:
@@ -22,7 +21,7 @@ def test_module_and_rootfs_size(perf, wasm_runtime, builds, tmp_path) -> None:
     if wasm_runtime.cli is not None:
         artefact = wasm_runtime.cli.precompile(hello.path, tmp_path)
         if artefact is not None:
-            perf.record_value(f"wasm.size.hello_c_precompiled.{label(wasm_runtime.cli.precompiled_engine)}",
+            perf.record_value(f"wasm.size.hello_c_precompiled.{wasm_runtime.cli.precompiled_engine.slug}",
                               artefact.stat().st_size / 1024, unit="KiB", engine=wasm_runtime.cli.precompiled_engine)
     try:
         bundle = build_bundle(tmp_path / "bundle", ["echo", "hello"])
