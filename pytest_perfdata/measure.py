@@ -299,29 +299,37 @@ def sample_paired(
     ratios: list[float] = []
     checkpoint = policy.first_checkpoint
     reason = "budget"
+    gc.collect()
+    collector_was_on = gc.isenabled()
+    if not policy.collect_garbage:
+        gc.disable()
     start = clock()
-    while True:
-        if len(ratios) % 2 == 0:
-            _timed_block(first, loops_first, 1, times_first)
-            _timed_block(second, loops_second, 1, times_second)
-        else:
-            _timed_block(second, loops_second, 1, times_second)
-            _timed_block(first, loops_first, 1, times_first)
-        ratios.append(times_first[-1] / max(times_second[-1], 1.0))
-        if len(ratios) >= checkpoint:
-            checkpoint = math.ceil(checkpoint * 1.5)
-            value = statistic_value(policy.statistic, ratios)
-            interval = interval_for(policy.statistic, ratios, policy.confidence)
-            precise = interval.relative_half_width(value) <= policy.precision
-            long_enough = clock() - start >= policy.min_time_s * 1e9
-            if precise and long_enough and (decided is None or decided(value, interval, None)):
-                reason = "precise"
+    try:
+        while True:
+            if len(ratios) % 2 == 0:
+                _timed_block(first, loops_first, 1, times_first)
+                _timed_block(second, loops_second, 1, times_second)
+            else:
+                _timed_block(second, loops_second, 1, times_second)
+                _timed_block(first, loops_first, 1, times_first)
+            ratios.append(times_first[-1] / max(times_second[-1], 1.0))
+            if len(ratios) >= checkpoint:
+                checkpoint = math.ceil(checkpoint * 1.5)
+                value = statistic_value(policy.statistic, ratios)
+                interval = interval_for(policy.statistic, ratios, policy.confidence)
+                precise = interval.relative_half_width(value) <= policy.precision
+                long_enough = clock() - start >= policy.min_time_s * 1e9
+                if precise and long_enough and (decided is None or decided(value, interval, None)):
+                    reason = "precise"
+                    break
+            if len(ratios) >= policy.max_samples:
+                reason = "max-samples"
                 break
-        if len(ratios) >= policy.max_samples:
-            reason = "max-samples"
-            break
-        if clock() - start >= policy.budget_s * 1e9:
-            break
+            if clock() - start >= policy.budget_s * 1e9:
+                break
+    finally:
+        if collector_was_on:
+            gc.enable()
     return PairedMeasurement(
         ratios=tuple(ratios),
         first_ns=tuple(times_first),

@@ -195,6 +195,7 @@ class Perf:
         budget: float | str | None = None,
         engines: Sequence[Engine | None] = (),
         min_samples: int = 20,
+        collect_garbage: bool = True,
         source: DataSource | None = None,
         notes: Sequence[str] = (),
     ) -> Record:
@@ -216,7 +217,9 @@ class Perf:
             fn()
             against()
             return self._disabled_record(metric, "x", statistic, better, None, source)
-        policy = self._policy(statistic, budget, min_samples, batch=True, reference=None, collect_garbage=True)
+        policy = self._policy(
+            statistic, budget, min_samples, batch=True, reference=None, collect_garbage=collect_garbage
+        )
 
         def decided(value: float, interval: Interval, _reference: float | None) -> bool:
             return self._decided(baseline, self._build(

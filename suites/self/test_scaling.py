@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,53 +36,52 @@ def _document(records: list[Record]) -> dict:
     return build_run_document(info, records)
 
 
-def _record_growth(perf, name: str, by_size: dict[int, Record]) -> None:
-    perf.record_ratio(f"{name}.growth_1000_vs_100", by_size[1000], by_size[100])
+def _record_growth(perf, name: str, work: dict[int, Callable[[], object]], budget: str = "1s") -> None:
+    """Cost at 1,000 over cost at 100, timed in paired turns so load cannot skew one side."""
+    perf.compare(f"{name}.growth_1000_vs_100", work[1000], work[100], budget=budget, collect_garbage=False)
 
 
 def test_verdict_cost(perf, generated_records, project_writer, tmp_path: Path) -> None:
     """Judging N records against a file of N baselines."""
-    by_size = {}
+    work = {}
     for n in SIZES:
         root = project_writer(tmp_path / f"v{n}", 0, n)
         baselines = load_baseline_file(root / "baselines" / "x86_64.yaml", "x86_64")
         records = generated_records[n]
         settings = JudgeSettings()
-        by_size[n] = perf.measure(
-            f"self.verdicts.{n}", lambda: [judged(r, baselines.get(r.metric), settings) for r in records],
-            unit="ms", collect_garbage=False,
-        )
+        work[n] = lambda records=records, baselines=baselines, settings=settings: [  # bound now: used after the loop
+            judged(r, baselines.get(r.metric), settings) for r in records
+        ]
+        perf.measure(f"self.verdicts.{n}", work[n], unit="ms", collect_garbage=False)
         assert all(judged(r, baselines.get(r.metric), settings).verdict.outcome.value == "pass" for r in records)
-    _record_growth(perf, "self.verdicts", by_size)
+    _record_growth(perf, "self.verdicts", work)
 
 
 @pytest.mark.parametrize("kind", ["json", "markdown"])
 def test_report_cost(perf, generated_records, kind: str) -> None:
     """Building the run's JSON document or rendering its Markdown report for N records."""
-    by_size = {}
+    work = {}
     for n in SIZES:
         records = generated_records[n]
         if kind == "json":
-            work = lambda: json.dumps(_document(records))  # noqa: E731
+            work[n] = lambda records=records: json.dumps(_document(records))
         else:
             document = _document(records)
-            work = lambda: render_markdown(document, "zh")  # noqa: E731
-        by_size[n] = perf.measure(f"self.report.{kind}.{n}", work, unit="ms", collect_garbage=False)
-    _record_growth(perf, f"self.report.{kind}", by_size)
+            work[n] = lambda document=document: render_markdown(document, "zh")
+        perf.measure(f"self.report.{kind}.{n}", work[n], unit="ms", collect_garbage=False)
+    _record_growth(perf, f"self.report.{kind}", work)
 
 
 def test_save_cost(perf, generated_records, project_writer, tmp_path: Path) -> None:
     """--perf-save of N records into a file of N entries: merge as text, validate, write atomically."""
-    by_size = {}
+    work = {}
     for n in SIZES:
         path = project_writer(tmp_path / f"s{n}", 0, n) / "baselines" / "x86_64.yaml"
         records = generated_records[n]
-        by_size[n] = perf.measure(
-            f"self.save.{n}", lambda: save_records(path, "x86_64", records), unit="ms",
-            budget="5s" if n == 1000 else None, collect_garbage=False,
-        )
+        work[n] = lambda path=path, records=records: save_records(path, "x86_64", records)
+        perf.measure(f"self.save.{n}", work[n], unit="ms", budget="5s" if n == 1000 else None, collect_garbage=False)
         assert len(load_baseline_file(path, "x86_64").entries) == n
-    _record_growth(perf, "self.save", by_size)
+    _record_growth(perf, "self.save", work, budget="5s")
 
 
 def test_save_into_10000_baselines(perf, generated_records, project_writer, tmp_path: Path) -> None:
@@ -113,17 +113,14 @@ def test_collection_cost(perf, project_writer, pytester: pytest.Pytester) -> Non
     Hypothesis's plugin is left out: each in-process run re-imports it, which would swamp the
     figure with a cost that is not ours.
     """
-    by_size = {}
+    work = {}
     for n in SIZES:
         root = project_writer(pytester.path / f"c{n}", n, n)
         args = [str(root), "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
                 f"--rootdir={root}", f"-c={root / 'pytest.ini'}"]
-        by_size[n] = perf.measure(
-            f"self.collect.{n}", lambda: pytester.inline_run(*args), unit="ms", budget="2s", collect_garbage=False
-        )
-    _record_growth(perf, "self.collect", by_size)
-    without = perf.measure(
-        "self.collect.1000.without_plugin", lambda: pytester.inline_run(*args, "-p", "no:perfdata"),
-        unit="ms", budget="2s", collect_garbage=False,
-    )
-    perf.record_ratio("self.collect.1000.plugin_share", by_size[1000], without)
+        work[n] = lambda args=args: pytester.inline_run(*args)
+        perf.measure(f"self.collect.{n}", work[n], unit="ms", budget="2s", collect_garbage=False)
+    _record_growth(perf, "self.collect", work, budget="3s")
+    without = lambda: pytester.inline_run(*args, "-p", "no:perfdata")
+    perf.measure("self.collect.1000.without_plugin", without, unit="ms", budget="2s", collect_garbage=False)
+    perf.compare("self.collect.1000.plugin_share", work[1000], without, budget="4s", collect_garbage=False)
