@@ -5,7 +5,7 @@ A file maps metric names to entries::
     wasm.cold_start:            # the claim "cold start <= 6 ms"
       statistic: p50
       max: 6 ms                 # absolute limit (hand-written, kept by --perf-save)
-      regression: 10%           # relative limit against ``value``
+      regression: 10%           # relative limit against ``value`` ("off": absolute limits only)
       value: 4.123 ms           # written by --perf-save
       interval: [4.101 ms, 4.150 ms]
       reference: 67.5 us        # drift-reference kernel at save time
@@ -102,6 +102,7 @@ class Baseline:
     max: Quantity | None = None
     min: Quantity | None = None
     regression: float | None = None  # allowed relative worsening, 0.1 for "10%"
+    regression_off: bool = False  # "regression: off": a figure too unsteady to compare, judged by max/min only
     reference_us: float | None = None
     reference_kind: str = "cpu-loop"  # which drift reference ``reference_us`` timed
     samples: int | None = None
@@ -299,11 +300,18 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
         raise reader.error(nodes["min"], f"min {minimum} is above max {maximum}")
 
     regression = None
-    if "regression" in nodes:
-        percentage = reader.quantity("regression")
-        assert percentage is not None
-        if percentage.unit.symbol != "%" or percentage.value <= 0:
-            raise reader.error(nodes["regression"], "regression: expected a positive percentage such as '10%'")
+    regression_node = nodes.get("regression")
+    regression_off = isinstance(regression_node, yaml.ScalarNode) and regression_node.value.lower() == "off"
+    if regression_node is not None and not regression_off:
+        text = regression_node.value if isinstance(regression_node, yaml.ScalarNode) else None
+        try:
+            percentage = parse_quantity(text) if isinstance(text, str) else None
+        except UnitError:
+            percentage = None
+        if percentage is None or percentage.unit.symbol != "%" or percentage.value <= 0:
+            raise reader.error(
+                regression_node, f"regression: expected a positive percentage such as '10%', or off; got {text!r}"
+            )
         regression = percentage.value / 100
 
     reference_us = None
@@ -344,6 +352,7 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
         max=maximum,
         min=minimum,
         regression=regression,
+        regression_off=regression_off,
         reference_us=reference_us,
         reference_kind=_optional_text(reader, "reference_kind") or "cpu-loop",
         samples=samples,

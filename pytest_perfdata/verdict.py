@@ -150,11 +150,8 @@ def _other_machine(record: Record, baseline: Baseline, settings: JudgeSettings) 
 
 
 def _regression_check(record: Record, baseline: Baseline, settings: JudgeSettings) -> Check | None:
-    if baseline.value is None or not settings.check_regression:
+    if baseline.value is None or baseline.regression_off or not settings.check_regression:
         return None
-    elsewhere = _other_machine(record, baseline, settings)
-    if elsewhere is not None:
-        return Check("regression", Outcome.NONE, 0.0, record.interval, elsewhere)
     stored = _in_unit(baseline.value, record.unit, baseline, "value")
     if baseline.interval is not None:
         stored_low = _in_unit(baseline.interval[0], record.unit, baseline, "interval")
@@ -162,6 +159,9 @@ def _regression_check(record: Record, baseline: Baseline, settings: JudgeSetting
     else:
         stored_low = stored_high = stored
     allowed = 1.0 + (baseline.regression if baseline.regression is not None else settings.default_regression)
+    elsewhere = _other_machine(record, baseline, settings)
+    if elsewhere is not None:
+        return Check("regression", Outcome.NONE, allowed, record.interval, elsewhere)
     if stored_low <= 0 or record.value < 0:
         return None  # a ratio to zero or to a negative figure says nothing
     if not record.interval.bounded:

@@ -101,7 +101,7 @@ def load_error(tmp_path: Path, text: str) -> tuple[Path, str]:
             id="regression-no-percent",
         ),
         pytest.param(
-            "m:\n  regression: -5%\n", 2, ["regression:", "negative"], id="regression-negative"
+            "m:\n  regression: -5%\n", 2, ["regression: expected a positive percentage", "-5%"], id="regression-negative"
         ),
         pytest.param(
             "m:\n  collected: yesterday\n", 2, ["collected: expected a date"], id="date-text"
@@ -174,6 +174,20 @@ def test_valid_file_in_block_and_flow_style(tmp_path: Path) -> None:
 
     assert judged_by(entries["a"]) == judged_by(entries["b"])
     assert entries["a"].statistic == "p50" and (entries["a"].line, entries["b"].line) == (2, 7)
+
+
+@pytest.mark.parametrize("spelling", ["off", "Off", "OFF", "'off'"])
+def test_regression_off(tmp_path: Path, spelling: str) -> None:
+    """YAML 1.1 reads a bare ``off`` as false; it is taken as written, in any of its spellings."""
+    entry = load(tmp_path, f"m:\n  value: 1 ms\n  max: 6 ms\n  regression: {spelling}\n")["m"]
+    assert entry.regression_off and entry.regression is None
+
+
+def test_regression_other_words_are_errors(tmp_path: Path) -> None:
+    path = tmp_path / f"{TARGET}.yaml"
+    path.write_text("m:\n  regression: no\n", encoding="utf-8")
+    with pytest.raises(BaselineError, match=r":2: m: regression: expected a positive percentage such as '10%', or off; got 'no'"):
+        load_baseline_file(path, TARGET)
 
 
 def test_empty_or_missing_file_has_no_baselines(tmp_path: Path) -> None:

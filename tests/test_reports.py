@@ -296,6 +296,15 @@ def test_markdown_unbounded_interval_and_no_verdict() -> None:
     assert "p50 = 5.25 ms (99% CI 4 ms .. +∞) | — | no baseline | verified | — |" in text
 
 
+@pytest.mark.parametrize(("lang", "words"), [("en", "baseline stored on another machine: not compared | not compared"),
+                                              ("zh", "基线来自其他机器：未比较 | 未比较")])
+def test_markdown_says_not_compared_rather_than_no_baseline(lang: str, words: str) -> None:
+    """A stored value from another machine exists; the report must not claim there is none."""
+    check = Check("regression", Outcome.NONE, 1.1, Interval(5.0, 5.5, 0.99), "regression not compared: ...")
+    record = make_record(verdict=Verdict(Outcome.NONE, "m: regression not compared: ...", (check,)))
+    assert words in render_markdown(make_document(record), lang=lang)
+
+
 def test_markdown_unknown_language() -> None:
     with pytest.raises(ValueError, match="en, zh"):
         render_markdown(make_document(), lang="fr")

@@ -399,6 +399,14 @@ def test_target_scope_compares_across_machines() -> None:
     assert "baseline machine differs" in verdict.reason
 
 
+def test_regression_off_leaves_absolute_limits_only() -> None:
+    """``regression: off`` for figures too unsteady to compare: only max/min judge them."""
+    baseline = make_baseline(regression_off=True, max=q("6 ms"), **stored(1.0, 0.99, 1.01))
+    verdict = judge(make_record(5.0, 0.005), baseline, SETTINGS)
+    assert verdict.outcome == Outcome.PASS and [c.kind for c in verdict.checks] == ["max"]
+    assert outcome(make_record(7.0, 0.005), baseline) == Outcome.FAIL
+
+
 def test_hand_written_value_without_machine_is_compared() -> None:
     """A value a human typed (no machine recorded) is compared as before."""
     baseline = make_baseline(**stored(10.0, 9.95, 10.05))

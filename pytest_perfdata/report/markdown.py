@@ -28,6 +28,7 @@ _TEXT: Final[dict[str, dict[str, Any]]] = {
         "max": "≤ {limit}",
         "min": "≥ {limit}",
         "regression": "≤ {limit} vs baseline",
+        "not_compared": "baseline stored on another machine: not compared",
         "annotation": (
             "**⚠️ Source annotation**: every figure in this section states its test environment "
             "and verification status."
@@ -55,6 +56,7 @@ _TEXT: Final[dict[str, dict[str, Any]]] = {
             "fail": "fail",
             "inconclusive": "inconclusive",
             "none": "no baseline",
+            "not_compared": "not compared",
         },
     },
     "zh": {
@@ -67,6 +69,7 @@ _TEXT: Final[dict[str, dict[str, Any]]] = {
         "max": "≤ {limit}",
         "min": "≥ {limit}",
         "regression": "相对基线 ≤ {limit}",
+        "not_compared": "基线来自其他机器：未比较",
         "annotation": "**⚠️ 来源标注说明**：本节性能数据均已标注测试环境和验证状态。",
         "source": "数据来源",
         "environment": "测试环境",
@@ -86,7 +89,7 @@ _TEXT: Final[dict[str, dict[str, Any]]] = {
             "community-case": "社区案例",
         },
         "statuses": {"verified": "已验证", "pending": "待验证", "expired": "已过期", "refuted": "已证伪"},
-        "outcomes": {"pass": "通过", "fail": "未通过", "inconclusive": "无法判定", "none": "无基线"},
+        "outcomes": {"pass": "通过", "fail": "未通过", "inconclusive": "无法判定", "none": "无基线", "not_compared": "未比较"},
     },
 }
 
@@ -152,6 +155,8 @@ def _limits_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
         kind, limit = check.get("kind"), check.get("limit")
         if kind in ("max", "min"):
             parts.append(words[kind].format(limit=format_quantity(limit, record.get("unit", ""))))
+        elif kind == "regression" and check.get("outcome") == "none":
+            parts.append(words["not_compared"])
         elif kind == "regression":
             parts.append(words["regression"].format(limit=f"{(limit - 1) * 100:+.4g}%"))
     return str(words["semicolon"].join(parts))
@@ -248,6 +253,9 @@ def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
         lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for record in records:
             outcome = (record.get("verdict") or {}).get("outcome", "none")
+            checks = (record.get("verdict") or {}).get("checks", ())
+            if outcome == "none" and any(c.get("outcome") == "none" for c in checks):
+                outcome = "not_compared"
             status = record.get("status", "")
             cells = (
                 record.get("metric", ""),
