@@ -651,3 +651,31 @@ def test_engines_satisfy_the_protocols(rego_cpp: RegoCppEngine) -> None:
     with rego_cpp.load(tiny("perf/tiny/allow")) as loaded:
         assert isinstance(loaded, opa.LoadedPolicy)
     assert os.fspath(TINY).endswith("tiny.rego")
+
+
+# --- the engine's footprint, from fresh processes ----------------------------------------------
+
+
+def test_footprint_of_rego_cpp_comes_from_a_child_that_ran_it() -> None:
+    """Memory figures only: the child really loaded and evaluated, and names its engine."""
+    from pytest_perfdata.backends.opa_footprint import engine_footprint
+
+    footprint = engine_footprint("rego-cpp", (TINY,), "perf/tiny/allow", ADMIN)
+    assert footprint.engine == RegoCppEngine().engine
+    assert footprint.after_bytes > footprint.before_bytes > 0  # importing an engine costs something
+    assert footprint.engine_bytes == footprint.after_bytes - footprint.before_bytes
+
+
+def test_footprint_of_a_broken_policy_is_an_error_with_the_child_s_reason() -> None:
+    from pytest_perfdata.backends.opa_footprint import FootprintError, engine_footprint
+
+    with pytest.raises(FootprintError, match=r"rego-cpp footprint child exited 1: .*syntax_error\.rego"):
+        engine_footprint("rego-cpp", (DATA / "syntax_error.rego",), "perf/broken/allow", {})
+
+
+def test_footprint_refuses_the_http_engine() -> None:
+    """The http engine's memory is the server's; measuring the client would name the wrong thing."""
+    from pytest_perfdata.backends.opa_footprint import engine_footprint
+
+    with pytest.raises(ValueError, match="only rego-cpp, opa-go, wasm"):
+        engine_footprint("http", (TINY,), "perf/tiny/allow", ADMIN)
