@@ -6,7 +6,7 @@ import argparse
 
 from .units import UnitError, parse_quantity, parse_unit
 
-__all__ = ["confidence", "percentage", "positive_int", "positive_time"]
+__all__ = ["confidence", "non_negative_int", "percentage", "positive_int", "positive_time"]
 
 
 def positive_time(text: str) -> float:
@@ -50,4 +50,15 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number above zero, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number, zero allowed (attempts, where 0 turns the feature off)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected zero or more, got {text!r}")
     return value

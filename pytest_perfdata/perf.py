@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .baseline import Baseline
@@ -280,6 +280,20 @@ class Perf:
     def runtime(self, name: str, version: str) -> None:
         """Declare a runtime this test used, so its version lands in every record's environment."""
         self.runtimes[name] = version
+
+    def discard_records(self) -> None:
+        """Forget this test's records (before the test measures again to confirm a failure)."""
+        mine = {id(record) for record in self.records}
+        self.run.records[:] = [record for record in self.run.records if id(record) not in mine]
+        self.user_properties[:] = [p for p in self.user_properties if not str(p[0]).startswith("perf.")]
+        self.records.clear()
+
+    def annotate(self, note: str) -> None:
+        """Add ``note`` to every record this test kept (in the run's list too)."""
+        for index, record in enumerate(self.records):
+            annotated = replace(record, notes=(*record.notes, note))
+            self.run.records[:] = [annotated if r is record else r for r in self.run.records]
+            self.records[index] = annotated
 
     @property
     def failures(self) -> list[Record]:

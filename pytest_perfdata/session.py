@@ -40,6 +40,7 @@ class Settings:
     precision: float = 0.01
     inconclusive_fails: bool = False
     regression_scope: str = "machine"
+    confirm: int = 1  # re-measurements a failing test gets before its failure stands
     default_regression: float = 0.10
     max_age_days: int = 365
     reports: tuple[Path, ...] = ()

@@ -152,7 +152,7 @@ def test_value_above_max_fails_with_metric_limit_and_target(pytester: pytest.Pyt
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*PerfFailure: performance verdict failed:",
+            "*PerfFailure: performance verdict failed (in all 2 attempts):",
             f"*m: p50 = 7 ms exceeds max 6 ms by +16.7% [[]target {TARGET}, baseline {path}:1[]]",
         ]
     )
@@ -409,8 +409,10 @@ def test_value_stored_on_another_machine_is_not_compared(pytester: pytest.Pytest
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "m *p50 3 ms*stored on another machine*not compared*pending*",
-        "not compared: 1 metric(s) have stored values from another machine than this one (*), so their "
-        "regression limits were not applied (absolute limits were); `--perf-regression-scope=target` compares anyway",
+        (
+            "not compared: 1 metric(s) have stored values from another machine than this one (*), so their "
+            "regression limits were not applied (absolute limits were); `--perf-regression-scope=target` compares anyway"
+        ),
     ])
     assert "pending: " not in result.stdout.str()
     record = records_by_metric(read_report(pytester))["m"]
@@ -441,3 +443,84 @@ def test_header_names_target_baselines_and_machine(pytester: pytest.Pytester) ->
         f"perfdata: target {TARGET}, baselines *{TARGET}.yaml (1 entries), judging, regression scope machine",
         "perfdata: machine *cores*, Python *",
     ])
+
+
+# --- confirming a failed verdict by measuring again ----------------------------------------
+
+FLAKY = """
+import itertools
+from pathlib import Path
+
+attempt = itertools.count(1)
+
+def test_m(perf):
+    n = next(attempt)
+    values = {values}
+    Path("attempts.txt").write_text(str(n))
+    perf.record_value("m", values[min(n, len(values)) - 1], unit="ms")
+"""
+
+
+def test_a_failure_that_is_not_confirmed_passes_and_says_so(pytester: pytest.Pytester) -> None:
+    """A burst of load in the first attempt only: the second attempt decides, both are reported."""
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(FLAKY.format(values="[9, 5]"))
+    result = pytester.runpytest("--perf-report=r.json")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "attempts.txt").read_text() == "2"
+    (record,) = read_report(pytester)["records"]  # the first attempt's record is not kept
+    assert record["value"] == 5 and record["verdict"]["outcome"] == "pass"
+    baseline = pytester.path / "baselines" / f"{TARGET}.yaml"
+    assert record["notes"] == [
+        f"passed on attempt 2; not confirmed: attempt 1: m: p50 = 9 ms exceeds max 6 ms by +50.0% [target {TARGET}, baseline {baseline}:1]"
+    ]
+
+
+def test_a_confirmed_failure_fails_with_every_attempt(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(FLAKY.format(values="[9, 8, 7]"))
+    result = pytester.runpytest("--perf-confirm=2", "--perf-report=r.json")
+    result.assert_outcomes(failed=1)
+    assert (pytester.path / "attempts.txt").read_text() == "3"
+    result.stdout.fnmatch_lines([
+        "*performance verdict failed (in all 3 attempts):",
+        "*attempt 1: m: p50 = 9 ms exceeds max 6 ms*",
+        "*attempt 2: m: p50 = 8 ms exceeds max 6 ms*",
+        "*m: p50 = 7 ms exceeds max 6 ms*",
+    ])
+    assert [r["value"] for r in read_report(pytester)["records"]] == [7]
+
+
+@pytest.mark.parametrize("how", [["--perf-confirm=0"], ["--override-ini=perf_confirm=0"]])
+def test_confirm_zero_fails_at_once(pytester: pytest.Pytester, how: list[str]) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(FLAKY.format(values="[9, 5]"))
+    result = pytester.runpytest(*how)
+    result.assert_outcomes(failed=1)
+    assert (pytester.path / "attempts.txt").read_text() == "1"
+    result.stdout.fnmatch_lines(["*performance verdict failed:", "*m: p50 = 9 ms exceeds max 6 ms*"])
+
+
+def test_marker_sets_attempts_for_one_test(pytester: pytest.Pytester) -> None:
+    """A test that must not run twice (it creates named cluster objects) opts out with confirm=0."""
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    opted_out = FLAKY.format(values="[9, 5]").replace("def test_m", "import pytest\n\n@pytest.mark.perf(confirm=0)\ndef test_m")
+    pytester.makepyfile(opted_out)
+    pytester.runpytest().assert_outcomes(failed=1)
+    assert (pytester.path / "attempts.txt").read_text() == "1"
+
+
+def test_a_test_that_fails_its_own_assertion_is_not_run_again(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from pathlib import Path
+
+        def test_m(perf):
+            runs = Path("runs.txt")
+            runs.write_text(runs.read_text() + "x" if runs.exists() else "x")
+            perf.record_value("m", 1, unit="ms")
+            assert False, "the test's own check"
+        """
+    )
+    pytester.runpytest().assert_outcomes(failed=1)
+    assert (pytester.path / "runs.txt").read_text() == "x"
