@@ -33,7 +33,8 @@ def test_kernel(perf):
 '''
 
 
-def run_once(project: Path, n: int, *extra: str) -> str:
+def run_once(project: Path, n: int, *extra: str) -> tuple[str, float]:
+    """One fresh pytest process: the verdict's outcome and the drift reference's median (us)."""
     (project / "test_workload.py").write_text(WORKLOAD.format(n=n))
     report = project / "report.json"
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
@@ -41,7 +42,7 @@ def run_once(project: Path, n: int, *extra: str) -> str:
     subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
     document = json.loads(report.read_text())
     (record,) = document["records"]
-    return record["verdict"]["outcome"] if record["verdict"] else "none"
+    return (record["verdict"]["outcome"] if record["verdict"] else "none"), record["reference_us"]
 
 
 def main() -> int:
@@ -53,11 +54,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
         (project / "pytest.ini").write_text("[pytest]\n")
-        run_once(project, args.work, "--perf-save")
+        _, saved_reference = run_once(project, args.work, "--perf-save")
         outcomes = {"A/A": Counter(), "A/B": Counter()}
+        drift = []
         for _ in range(args.runs):
-            outcomes["A/A"][run_once(project, args.work)] += 1
-            outcomes["A/B"][run_once(project, round(args.work * args.slowdown))] += 1
+            for kind, work in (("A/A", args.work), ("A/B", round(args.work * args.slowdown))):
+                outcome, reference = run_once(project, work)
+                outcomes[kind][outcome] += 1
+                drift.append(reference / saved_reference)
+    drift.sort()
+    print(f"drift reference, this run / save run: median {drift[len(drift) // 2]:.2f}, "
+          f"range {drift[0]:.2f}..{drift[-1]:.2f}")
     for kind, counts in outcomes.items():
         print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {args.runs})")
     false_alarms = outcomes["A/A"]["fail"]
