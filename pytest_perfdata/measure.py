@@ -8,12 +8,13 @@ after every sample keeps the optional-stopping bias small.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import resource
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final, final
 
@@ -177,6 +178,32 @@ def _calibrate(fn: Callable[[], object], policy: SamplingPolicy) -> tuple[int, i
     return loops, block
 
 
+@contextlib.contextmanager
+def _collector_as_asked(policy: SamplingPolicy) -> Iterator[None]:
+    """Collect garbage before timing, and pause the cyclic collector meanwhile if the policy says so."""
+    gc.collect()
+    was_on = gc.isenabled()
+    if not policy.collect_garbage:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _settled(
+    policy: SamplingPolicy, samples: list[float], elapsed_ns: float, decided: DecidedCallback | None,
+    reference: float | None,
+) -> bool:
+    """Whether sampling may stop: the statistic is precise, the minimum time is spent, the verdict decided."""
+    value = statistic_value(policy.statistic, samples)
+    interval = interval_for(policy.statistic, samples, policy.confidence)
+    precise = interval.relative_half_width(value) <= policy.precision
+    long_enough = elapsed_ns >= policy.min_time_s * 1e9
+    return precise and long_enough and (decided is None or decided(value, interval, reference))
+
+
 def sample(
     fn: Callable[[], object],
     policy: SamplingPolicy,
@@ -194,12 +221,8 @@ def sample(
     calls = 0
     budget_ns = policy.budget_s * 1e9
     reason = "budget"
-    gc.collect()
-    collector_was_on = gc.isenabled()
-    if not policy.collect_garbage:
-        gc.disable()
-    start = clock()
-    try:
+    with _collector_as_asked(policy):
+        start = clock()
         while True:
             count = min(block, policy.max_samples - len(samples))
             cpu_before = _cpu_ns()
@@ -217,12 +240,8 @@ def sample(
                 reference_block = max(1, min(200, int(reference_block * wanted / max(ref_ns, 1))))
             if len(samples) >= checkpoint:
                 checkpoint = math.ceil(checkpoint * 1.5)
-                value = statistic_value(policy.statistic, samples)
-                interval = interval_for(policy.statistic, samples, policy.confidence)
-                precise = interval.relative_half_width(value) <= policy.precision
                 ref = quantile(sorted(reference), 0.5) if reference else None
-                long_enough = clock() - start >= policy.min_time_s * 1e9
-                if precise and long_enough and (decided is None or decided(value, interval, ref)):
+                if _settled(policy, samples, clock() - start, decided, ref):
                     reason = "precise"
                     break
             if len(samples) >= policy.max_samples:
@@ -230,9 +249,6 @@ def sample(
                 break
             if clock() - start >= budget_ns:
                 break
-    finally:
-        if collector_was_on:
-            gc.enable()
     elapsed = (clock() - start) / 1e9
 
     peak: int | None = None
@@ -299,12 +315,8 @@ def sample_paired(
     ratios: list[float] = []
     checkpoint = policy.first_checkpoint
     reason = "budget"
-    gc.collect()
-    collector_was_on = gc.isenabled()
-    if not policy.collect_garbage:
-        gc.disable()
-    start = clock()
-    try:
+    with _collector_as_asked(policy):
+        start = clock()
         while True:
             if len(ratios) % 2 == 0:
                 _timed_block(first, loops_first, 1, times_first)
@@ -315,11 +327,7 @@ def sample_paired(
             ratios.append(times_first[-1] / max(times_second[-1], 1.0))
             if len(ratios) >= checkpoint:
                 checkpoint = math.ceil(checkpoint * 1.5)
-                value = statistic_value(policy.statistic, ratios)
-                interval = interval_for(policy.statistic, ratios, policy.confidence)
-                precise = interval.relative_half_width(value) <= policy.precision
-                long_enough = clock() - start >= policy.min_time_s * 1e9
-                if precise and long_enough and (decided is None or decided(value, interval, None)):
+                if _settled(policy, ratios, clock() - start, decided, None):
                     reason = "precise"
                     break
             if len(ratios) >= policy.max_samples:
@@ -327,9 +335,6 @@ def sample_paired(
                 break
             if clock() - start >= policy.budget_s * 1e9:
                 break
-    finally:
-        if collector_was_on:
-            gc.enable()
     return PairedMeasurement(
         ratios=tuple(ratios),
         first_ns=tuple(times_first),
