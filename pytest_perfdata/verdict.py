@@ -12,7 +12,7 @@ another CPU, kernel or Python says nothing about a regression here, so it is rep
 compared instead (``regression_scope="target"`` compares anyway). Both sides are divided by the
 drift-reference kernel timed beside them, so a machine that is uniformly 15 % slower today does
 not read as a 15 % regression; how strongly a workload follows the reference is unknown, so the
-ratio's interval spans every sensitivity from none to one and a half times the reference's. The stored value's
+ratio's interval spans every sensitivity from none (raw figures) to full (drift-corrected). The stored value's
 own interval is part of the ratio's interval, so an unlucky baseline run cannot make every
 later run fail.
 """
@@ -114,11 +114,13 @@ def _drift_factor(record: Record, baseline: Baseline) -> float:
     return 1.0
 
 
-#: How strongly a workload may follow the drift reference: 0 (not at all, the raw figures) to 1.5
-#: (more strongly than the loop: allocation-heavy work suffers more from a busy neighbour; the
-#: worst case seen here was 1.3). A regression is declared only if it shows at every sensitivity
-#: in this range. A wider range costs power: see README, "How a verdict is decided".
-DRIFT_SENSITIVITY = (0.0, 1.5)
+#: How strongly a workload may follow the drift reference: 0 (not at all, the raw figures) to 1
+#: (as strongly as the loop). A regression is declared only if it shows at every sensitivity in
+#: this range. Allocation-heavy work can follow a busy machine more steeply (1.3 was seen here);
+#: widening the range to cover it cost a third of the power to catch a 30 % slowdown of a
+#: CPU-bound loop (README, "How a verdict is decided"), so such metrics get wider, calibrated
+#: limits and a failure is confirmed by measuring again instead.
+DRIFT_SENSITIVITY = (0.0, 1.0)
 
 
 def _slowdown(ci: Interval, stored_low: float, stored_high: float, factor: float, higher: bool) -> Interval:

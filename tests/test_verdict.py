@@ -413,20 +413,22 @@ def test_hand_written_value_without_machine_is_compared() -> None:
     assert outcome(make_record(30.0, 0.005), baseline) == Outcome.FAIL
 
 
-def test_busy_machine_cannot_fail_a_small_limit() -> None:
-    """The case a CI run met: the reference 1.57x slower, the metric 1.81x slower, limit +15 %.
+def test_the_ci_case_fails_a_limit_below_the_measured_spread_only() -> None:
+    """The case a CI run met: reference 1.57x slower, the metric 1.81x slower, no code changed.
 
-    A workload can follow a busy machine more steeply than the arithmetic reference does, so
-    with the machine this far off, +15 % cannot be told from noise: inconclusive, not FAIL.
+    Drift-corrected that is +15.3 %: past the 15 % limit first calibrated on quiet runs, within
+    the 30 % that six whole-suite runs call for (raw, +81 %, is past it: inconclusive). Choosing
+    limits from the measured spread (tools/calibrate.py) is what keeps such a run from failing.
     """
-    baseline = make_baseline(reference_us=71.0, regression=0.15, **stored(0.01917, 0.019152, 0.019196))
-    record = make_record(0.03477, 0.002, reference_us=71.0 / 0.636)
-    assert outcome(record, baseline) == Outcome.INCONCLUSIVE
+    fields = {"reference_us": 71.0, **stored(0.01917, 0.019152, 0.019196)}
+    record = make_record(0.03477, interval=Interval(0.03472, 0.03486, 0.99), reference_us=71.0 / 0.636)
+    assert outcome(record, make_baseline(regression=0.15, **fields)) == Outcome.FAIL
+    assert outcome(record, make_baseline(regression=0.30, **fields)) == Outcome.INCONCLUSIVE
 
 
 @given(
     st.floats(min_value=0.3, max_value=3.0),
-    st.floats(min_value=0.0, max_value=1.5),
+    st.floats(min_value=0.0, max_value=1.0),
     st.floats(min_value=0.0, max_value=0.05),
 )
 def test_a_uniformly_slower_or_faster_machine_never_fails(speed: float, sensitivity: float, rel: float) -> None:
