@@ -24,7 +24,7 @@ from .perf import Perf, PerfFailure
 from .record import Record
 from .report.json_report import RunInfo, build_run_document, write_json
 from .report.markdown import write_markdown
-from .report.terminal import summary_lines
+from .report.terminal import UNCONFIRMED_NOTE, summary_lines
 from .session import PerfRun, Settings, UnknownTargetError
 
 RUN_KEY = pytest.StashKey[PerfRun]()
@@ -182,9 +182,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     settings = run.settings
     mode = "disabled (--perf-disable)" if settings.disabled else ("saving baselines" if settings.save else "judging")
+    entries = len(run.baselines.entries)
     return [
-        f"perfdata: target {settings.target}, baselines {settings.baseline_file} "
-        f"({len(run.baselines.entries)} entries), {mode}, regression scope {settings.regression_scope}",
+        f"perfdata: target {settings.target}, baselines {settings.baseline_file} ({entries} entries), "
+        f"{mode}, regression scope {settings.regression_scope}, confirm {settings.confirm}",
         f"perfdata: machine {machine_label(run.environment())}",
     ]
 
@@ -241,7 +242,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         lines = [r.verdict.reason for r in perf.failures if r.verdict]
         confirmed = f" (in all {attempts} attempts)" if attempts > 1 else ""
         raise PerfFailure(f"performance verdict failed{confirmed}:\n" + "\n".join([*earlier, *lines]))
-    perf.annotate(f"passed on attempt {len(earlier) + 1}; not confirmed: " + " || ".join(earlier))
+    perf.annotate(f"{UNCONFIRMED_NOTE} {len(earlier) + 1}; not confirmed: " + " || ".join(earlier))
     return result
 
 

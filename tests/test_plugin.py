@@ -440,7 +440,7 @@ def test_header_names_target_baselines_and_machine(pytester: pytest.Pytester) ->
     pytester.makepyfile("def test_m():\n    pass\n")
     result = pytester.runpytest()
     result.stdout.fnmatch_lines([
-        f"perfdata: target {TARGET}, baselines *{TARGET}.yaml (1 entries), judging, regression scope machine",
+        f"perfdata: target {TARGET}, baselines *{TARGET}.yaml (1 entries), judging, regression scope machine, confirm 1",
         "perfdata: machine *cores*, Python *",
     ])
 
@@ -468,6 +468,7 @@ def test_a_failure_that_is_not_confirmed_passes_and_says_so(pytester: pytest.Pyt
     result = pytester.runpytest("--perf-report=r.json")
     result.assert_outcomes(passed=1)
     assert (pytester.path / "attempts.txt").read_text() == "2"
+    result.stdout.fnmatch_lines(["re-measured: 1 metric(s) failed a first attempt that a later one did not confirm*: m"])
     (record,) = read_report(pytester)["records"]  # the first attempt's record is not kept
     assert record["value"] == 5 and record["verdict"]["outcome"] == "pass"
     baseline = pytester.path / "baselines" / f"{TARGET}.yaml"

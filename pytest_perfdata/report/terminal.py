@@ -9,7 +9,10 @@ from ..record import Check, Outcome, Record
 from ..units import format_quantity
 from ..verdict import compared_elsewhere
 
-__all__ = ["summary_lines"]
+__all__ = ["UNCONFIRMED_NOTE", "summary_lines"]
+
+#: How a record's notes begin when its test failed a verdict first and passed on measuring again.
+UNCONFIRMED_NOTE = "passed on attempt"
 
 _OUTCOME_WORDS = {
     Outcome.PASS: "pass",
@@ -85,6 +88,13 @@ def summary_lines(
     for record in records:
         if record.verdict and record.verdict.outcome in (Outcome.FAIL, Outcome.INCONCLUSIVE):
             lines.append(f"{_OUTCOME_WORDS[record.verdict.outcome]}: {record.verdict.reason}")
+    remeasured = sorted(r.metric for r in records if any(n.startswith(UNCONFIRMED_NOTE) for n in r.notes))
+    if remeasured:
+        lines.append(
+            f"re-measured: {len(remeasured)} metric(s) failed a first attempt that a later one did not confirm "
+            f"(the notes in the reports say what failed): {', '.join(remeasured[:10])}"
+            + (" ..." if len(remeasured) > 10 else "")
+        )
     elsewhere = [r for r in records if compared_elsewhere(r)]
     if elsewhere:
         lines.append(
