@@ -183,9 +183,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = run.settings
     mode = "disabled (--perf-disable)" if settings.disabled else ("saving baselines" if settings.save else "judging")
     entries = len(run.baselines.entries)
+    judging = f"{mode}, regression scope {settings.regression_scope}, confirm {settings.confirm}"
     return [
-        f"perfdata: target {settings.target}, baselines {settings.baseline_file} ({entries} entries), "
-        f"{mode}, regression scope {settings.regression_scope}, confirm {settings.confirm}",
+        f"perfdata: target {settings.target}, baselines {settings.baseline_file} ({entries} entries), {judging}",
         f"perfdata: machine {machine_label(run.environment())}",
     ]
 
