@@ -599,10 +599,8 @@ class WasmtimeCli(_ProcessCli):
             os.fspath(out),
         ]
 
-
     def artefact_path(self, wasm: Path, out_dir: Path) -> Path:
         return Path(out_dir) / f"{Path(wasm).stem}.cwasm"
-
 
 
 _LAUNCHER_LIMIT_EXIT: Final = 124
@@ -650,7 +648,6 @@ class PythonLauncherCli(_ProcessCli):
         if invoke is not None:
             argv += ["--invoke", invoke]
         return [*argv, os.fspath(wasm), *map(str, args)]
-
 
     def precompile(self, wasm: Path, out_dir: Path) -> Path:
         """Serialize with the launcher's own engine settings, so that the artefact loads there."""
@@ -763,7 +760,6 @@ class WasmEdgeCli(_ProcessCli):
                 os.fspath(out),
             ]
         return [str(self.executable), "compile", "--interruptible", os.fspath(wasm), os.fspath(out)]
-
 
     def artefact_path(self, wasm: Path, out_dir: Path) -> Path:
         return Path(out_dir) / f"{Path(wasm).stem}-wasmedge-{self.version}.so"
