@@ -26,12 +26,17 @@ def test_each_ratio_is_its_own_turn() -> None:
         assert ratio == pytest.approx(first / max(second, 1.0))
 
 
-def test_an_undecided_verdict_keeps_sampling_until_the_budget() -> None:
-    """While the provisional verdict cannot tell, sampling goes on; the budget still ends it."""
+def test_an_undecided_verdict_keeps_sampling_to_the_cap() -> None:
+    """While the provisional verdict cannot tell, sampling goes on until a cap ends it."""
+    asked: list[float | None] = []
+
     def undecided(value: float, interval: object, reference: float | None) -> bool:
-        assert reference is None  # a paired ratio needs no drift reference
+        asked.append(reference)
         return False
 
-    paired = sample_paired(lambda: None, lambda: None, FAST, undecided)
-    assert paired.stopped_because in ("budget", "max-samples")
-    assert len(paired.ratios) >= FAST.first_checkpoint
+    capped = SamplingPolicy(
+        budget_s=30.0, warmup_s=0.001, min_time_s=0.0, min_samples=20, max_samples=300, precision=1e9, batch=False
+    )
+    paired = sample_paired(lambda: None, lambda: None, capped, undecided)
+    assert paired.stopped_because == "max-samples" and len(paired.ratios) == 300
+    assert asked and set(asked) == {None}  # asked at every checkpoint; a paired ratio has no drift reference

@@ -135,18 +135,18 @@ def test_expired_baseline_gives_expired_status(pytester: pytest.Pytester) -> Non
 
 
 def test_compare_records_the_ratio_of_turns(pytester: pytest.Pytester) -> None:
-    """Sleeping never ends early, so 4 ms against 1 ms is at least ~2x in every turn, whatever the machine."""
+    """Sleeping 2 ms never ends early and a no-op never takes 2 ms: above 1 on any machine."""
     pytester.makepyfile(
         """
         import time
         from pytest_perfdata import Engine
 
         def test_pair(perf):
-            record = perf.compare("ratio.slow_vs_fast", lambda: time.sleep(0.004), lambda: time.sleep(0.001),
+            record = perf.compare("ratio.slow_vs_fast", lambda: time.sleep(0.002), lambda: None,
                                   engines=(Engine("sleep", "1", "long"), Engine("sleep", "1", "short")), budget="0.3s")
             assert record.unit == "x" and record.summary.n >= 20
             assert record.interval.low <= record.value <= record.interval.high
-            assert record.value > 1.5
+            assert record.value > 1
         """
     )
     pytester.runpytest("--perf-report=r.json").assert_outcomes(passed=1)
@@ -156,14 +156,14 @@ def test_compare_records_the_ratio_of_turns(pytester: pytest.Pytester) -> None:
 
 
 def test_compare_is_judged_against_its_limit(pytester: pytest.Pytester) -> None:
-    """A limit the paired ratio cannot meet fails the test: sleeping 4 ms is never under 1 ms."""
+    """A limit the paired ratio cannot meet fails the test: sleeping 2 ms is never quicker than a no-op."""
     write_baselines(pytester, "ratio.slow_vs_fast: {max: 1 x}\n")
     pytester.makepyfile(
         """
         import time
 
         def test_pair(perf):
-            perf.compare("ratio.slow_vs_fast", lambda: time.sleep(0.004), lambda: time.sleep(0.001), budget="0.3s")
+            perf.compare("ratio.slow_vs_fast", lambda: time.sleep(0.002), lambda: None, budget="0.3s")
         """
     )
     result = pytester.runpytest()
