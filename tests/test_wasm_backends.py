@@ -586,3 +586,34 @@ def test_without_the_wasmtime_cli_the_launcher_stands_in(monkeypatch: pytest.Mon
     assert backend.cli.engine.mode == "python-launcher"
     assert backend.unavailable == {"cli": reason}
     assert backend.engine.mode == "in-process"
+
+
+# --- instances kept alive in a fresh process ---------------------------------------------------
+
+
+def test_instance_ramp_runs_in_a_child_and_stops_at_the_cap(wat: Callable[[str], Workload]) -> None:
+    """Bookkeeping only: the cap, one figure per batch, the engine the child really built."""
+    from pytest_perfdata.backends.wasm_footprint import instance_ramp
+
+    ramp = instance_ramp(wat("hello").path, consume_fuel=False, batch=10, cap=30, budget_bytes=1 << 30)
+    assert ramp.instances == 30 and len(ramp.per_instance_bytes) == 3
+    assert ramp.stopped == "cap of 30 instances reached" and ramp.held_bytes > 0
+    assert ramp.engine == WasmtimeEmbedded(consume_fuel=False).engine
+
+
+def test_instance_ramp_stops_at_the_memory_budget(wat: Callable[[str], Workload]) -> None:
+    """A budget of one byte ends the ramp after its first batch, and says so."""
+    from pytest_perfdata.backends.wasm_footprint import instance_ramp
+
+    ramp = instance_ramp(wat("hello").path, consume_fuel=True, batch=10, cap=1000, budget_bytes=1)
+    assert ramp.instances == 10 and ramp.stopped == "memory budget of 0 MiB reached"
+
+
+def test_instance_ramp_of_a_broken_module_is_an_error_with_the_child_s_reason(tmp_path: Path) -> None:
+    from pytest_perfdata.backends.fresh import FreshProcessError
+    from pytest_perfdata.backends.wasm_footprint import instance_ramp
+
+    broken = tmp_path / "broken.wasm"
+    broken.write_bytes(b"\0asm not really")
+    with pytest.raises(FreshProcessError, match="wasm instance ramp child exited 1: "):
+        instance_ramp(broken, consume_fuel=False, batch=10, cap=10, budget_bytes=1 << 20)

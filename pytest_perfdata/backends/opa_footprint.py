@@ -11,16 +11,12 @@ RSS, not private memory or PSS: the pages of a shared library count as private o
 other process maps them. With the engine also loaded in the test process, the child's private
 growth fell from 20 MiB to 10 MiB, and PSS would halve it; RSS stays the same.
 
-The parent side (:func:`engine_footprint`) runs ``python -m pytest_perfdata.backends.opa_footprint``
-with a JSON job on stdin; the child prints one JSON line.
+:func:`engine_footprint` runs this module in a fresh interpreter (:mod:`.fresh`).
 """
 
 from __future__ import annotations
 
 import gc
-import json
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +24,7 @@ from typing import Any, final
 
 from ..memory import process_memory
 from ..record import Engine
+from .fresh import FreshProcessError, answer_fresh, run_fresh
 
 __all__ = ["Footprint", "FootprintError", "engine_footprint"]
 
@@ -35,8 +32,8 @@ __all__ = ["Footprint", "FootprintError", "engine_footprint"]
 IN_PROCESS_ENGINES = ("rego-cpp", "opa-go", "wasm")
 
 
-class FootprintError(RuntimeError):
-    """The child could not load or evaluate the policy; the message carries its stderr."""
+#: The child could not load or evaluate the policy; the message carries its stderr.
+FootprintError = FreshProcessError
 
 
 @final
@@ -74,14 +71,7 @@ def engine_footprint(
         "opa_path": opa_path,
         "bundle": str(bundle) if bundle else None,
     }
-    done = subprocess.run(
-        [sys.executable, "-m", __name__], input=json.dumps(job).encode(), capture_output=True,
-        timeout=timeout_s, check=False,
-    )
-    if done.returncode != 0:
-        tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise FootprintError(f"{engine} footprint child exited {done.returncode}: {' | '.join(tail)}")
-    answer = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    answer = run_fresh(__name__, job, label=f"{engine} footprint", timeout_s=timeout_s)
     return Footprint(Engine(**answer["engine"]), answer["before"], answer["after"])
 
 
@@ -106,4 +96,4 @@ def _child(job: Mapping[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_child(json.load(sys.stdin))))
+    answer_fresh(_child)

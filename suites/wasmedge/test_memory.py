@@ -1,18 +1,17 @@
 """Memory per instance and density: how many live Wasm instances, or containers, fit in a GiB.
 
-Wasm instances are counted from this process's private memory growth (PSS-style, so shared
-code is not charged to every instance) while instances of a WASI hello world are created and
-kept alive, each after its ``_start`` has run. Containers are counted from the PSS of their own
-processes (``runc ps``), which leaves out what a real node adds per pod (containerd shim,
-kubelet bookkeeping, kernel objects): the container figure is a floor.
+Wasm instances are counted in a fresh Python process (``backends/wasm_footprint.py``): its
+private memory growth (so shared code is not charged to every instance) while instances of a
+WASI hello world are created and kept alive, each after its ``_start`` has run. In this
+long-lived test process the same ramp would be measured against pages earlier tests freed.
+Containers are counted from the PSS of their own processes (``runc ps``), which leaves out what
+a real node adds per pod (containerd shim, kubelet bookkeeping, kernel objects): the container
+figure is a floor.
 """
 
 from __future__ import annotations
 
-import gc
-
 import pytest
-
 
 GIB = 1024**3
 INSTANCE_BATCH = 100
@@ -21,54 +20,21 @@ DENSITY_CAP = 4000  # ... or this many instances, whichever comes first
 CONTAINERS = 8
 
 
-def _private_bytes() -> int:
-    from pytest_perfdata.memory import process_memory
+def test_wasm_memory_per_instance_and_density(perf, embedded, builds) -> None:
+    """Private memory per live instance (one sample per batch of 100), and instances per GiB."""
+    from pytest_perfdata.backends.wasm_footprint import instance_ramp
 
-    gc.collect()
-    return process_memory().private
-
-
-def test_wasm_memory_per_instance(perf, embedded, builds) -> None:
-    """Private memory per live instance, over batches of 100 (one sample per batch)."""
-    module = embedded.compile(builds.wat("hello.wat").read_bytes())
-    alive, per_instance = [], []
-    for _ in range(8):
-        before = _private_bytes()
-        for _ in range(INSTANCE_BATCH):
-            instance = embedded.instantiate(module)
-            embedded.call(instance, "_start")
-            alive.append(instance)
-        per_instance.append((_private_bytes() - before) / INSTANCE_BATCH / 1024)
-    perf.record_samples(f"wasm.memory.per_instance.{embedded.engine.slug}", per_instance, unit="KiB",
-                        engine=embedded.engine, notes=(f"private memory growth per batch of {INSTANCE_BATCH} instances",))
-    assert len(alive) == 8 * INSTANCE_BATCH
-
-
-def test_wasm_density(perf, embedded, builds) -> None:
-    """Ramp live instances until a memory budget or a cap; report instances per GiB and why it stopped."""
-    from pytest_perfdata.backends.wasm import WasmError, WasmLimitExceeded
-
-    module = embedded.compile(builds.wat("hello.wat").read_bytes())
-    alive = []
-    before = _private_bytes()
-    reason = f"cap of {DENSITY_CAP} instances reached"
-    while len(alive) < DENSITY_CAP:
-        try:
-            for _ in range(INSTANCE_BATCH):
-                instance = embedded.instantiate(module)
-                embedded.call(instance, "_start")
-                alive.append(instance)
-        except (WasmError, WasmLimitExceeded, MemoryError) as error:
-            reason = f"instantiation failed after {len(alive)} instances: {error}"
-            break
-        if _private_bytes() - before >= DENSITY_BUDGET:
-            reason = f"memory budget of {DENSITY_BUDGET // 1024**2} MiB reached"
-            break
-    held = max(_private_bytes() - before, 1)
-    perf.record_value(f"wasm.density.instances_per_gib.{embedded.engine.slug}", len(alive) * GIB / held,
-                      unit="instances/GiB", better="higher", engine=embedded.engine,
-                      notes=(f"{len(alive)} live instances held {held / 1024**2:.1f} MiB; stopped: {reason}",))
-    assert len(alive) >= INSTANCE_BATCH
+    ramp = instance_ramp(builds.wat("hello.wat").path, consume_fuel=embedded.consume_fuel, batch=INSTANCE_BATCH,
+                         cap=DENSITY_CAP, budget_bytes=DENSITY_BUDGET)
+    assert ramp.engine == embedded.engine  # the child ran the engine the records name
+    assert ramp.instances >= INSTANCE_BATCH, ramp.stopped
+    where = f"fresh process, {ramp.instances} live instances held {ramp.held_bytes / 1024**2:.1f} MiB"
+    perf.record_samples(f"wasm.memory.per_instance.{ramp.engine.slug}", [b / 1024 for b in ramp.per_instance_bytes],
+                        unit="KiB", engine=ramp.engine,
+                        notes=(f"private memory growth per instance, one sample per batch of {INSTANCE_BATCH}; {where}",))
+    perf.record_value(f"wasm.density.instances_per_gib.{ramp.engine.slug}", ramp.instances * GIB / ramp.held_bytes,
+                      unit="instances/GiB", better="higher", engine=ramp.engine,
+                      notes=(f"{where}; stopped: {ramp.stopped}",))
 
 
 def test_container_memory_and_density(perf, container_runtime, tmp_path) -> None:
