@@ -339,7 +339,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     written = _write_reports(run, build_run_document(info, run.records, stale))
     config.stash[SUMMARY_KEY] = summary_lines(
         run.records, target=run.settings.target, overhead_ns=info.harness_overhead_ns,
-        stale=stale, written=written, notes=notes,
+        stale=stale, written=written, notes=notes, saving=run.settings.save,
     )
 
 

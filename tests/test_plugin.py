@@ -290,6 +290,7 @@ def test_save_writes_baselines_and_the_next_run_judges_against_them(
     result.assert_outcomes(passed=1)
     path = pytester.path / "baselines" / f"{TARGET}.yaml"
     result.stdout.fnmatch_lines([f"saved 0 updated and 1 new baseline(s) to {path}"])
+    assert "pending: " not in result.stdout.str()  # what was saved is said; nothing is left pending
     assert "\nm:\n  statistic: p50\n  regression: 10%\n  value: 5 ms\n" in path.read_text(
         encoding="utf-8"
     )

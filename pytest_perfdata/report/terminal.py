@@ -62,6 +62,7 @@ def summary_lines(
     stale: Sequence[str],
     written: Sequence[str],
     notes: Sequence[str] = (),
+    saving: bool = False,
 ) -> list[str]:
     """Lines for ``pytest_terminal_summary``; empty when the run recorded nothing."""
     if not records:  # nothing measured (e.g. the plugin's own tests): stale would be noise
@@ -102,9 +103,9 @@ def summary_lines(
             f"this one ({machine_label(elsewhere[0].environment)}), so their regression limits were "
             "not applied (absolute limits were); `--perf-regression-scope=target` compares anyway"
         )
-    pending = [
+    pending = [  # under --perf-save nothing is compared with stored values: the save note says what changed
         r.metric for r in records
-        if (r.verdict is None or r.verdict.outcome == Outcome.NONE) and not compared_elsewhere(r)
+        if (r.verdict is None or r.verdict.outcome == Outcome.NONE) and not compared_elsewhere(r) and not saving
     ]
     if pending:
         lines.append(f"pending: {len(pending)} metric(s) have no baseline on {target}; "
