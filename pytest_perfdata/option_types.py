@@ -42,23 +42,21 @@ def confidence(text: str) -> float:
     return value
 
 
-def positive_int(text: str) -> int:
-    """A whole number above zero (pods, days)."""
+def _whole_number(text: str, minimum: int, words: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number above zero, got {text!r}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number above zero (pods, days)."""
+    return _whole_number(text, 1, "a number above zero")
 
 
 def non_negative_int(text: str) -> int:
     """A whole number, zero allowed (attempts, where 0 turns the feature off)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected zero or more, got {text!r}")
-    return value
+    return _whole_number(text, 0, "zero or more")

@@ -489,8 +489,10 @@ def _classify_wasmtime(stderr: str) -> LimitKind | None:
 class _ProcessCli:
     """What every process-level launcher shares: build argv, run it bounded, name the limit hit.
 
-    Subclasses provide ``run_argv`` and ``classify`` (stderr -> which limit, if any); binary
-    CLIs also provide ``compile_argv`` and ``artefact_path`` for their precompiled form.
+    Subclasses provide ``options_argv`` (the command and its limit flags) and ``classify``
+    (stderr -> which limit, if any), and override ``target_argv`` where a CLI names the module
+    and the function to call differently; binary CLIs also provide ``compile_argv`` and
+    ``artefact_path`` for their precompiled form.
     """
 
     classify: _Classifier
@@ -504,7 +506,18 @@ class _ProcessCli:
         args: Sequence[int | str] = (),
         precompiled: bool = False,
     ) -> list[str]:
+        return [
+            *self.options_argv(limits, precompiled=precompiled),
+            *self.target_argv(wasm, invoke),
+            *map(str, args),
+        ]
+
+    def options_argv(self, limits: Limits, *, precompiled: bool) -> list[str]:
         raise NotImplementedError
+
+    def target_argv(self, wasm: Path, invoke: str | None) -> list[str]:
+        """The module to run, after ``--invoke NAME`` when a function other than ``_start`` is called."""
+        return [*(["--invoke", invoke] if invoke is not None else []), os.fspath(wasm)]
 
     def compile_argv(self, wasm: Path, out: Path) -> list[str]:
         raise NotImplementedError
@@ -559,15 +572,7 @@ class WasmtimeCli(_ProcessCli):
         self.engine = Engine("wasmtime", version, "cli")
         self.precompiled_engine = Engine("wasmtime", version, "cli-precompiled")
 
-    def run_argv(
-        self,
-        wasm: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-        precompiled: bool = False,
-    ) -> list[str]:
+    def options_argv(self, limits: Limits, *, precompiled: bool) -> list[str]:
         argv = [str(self.executable), "run"]
         if precompiled:
             argv.append("--allow-precompiled")
@@ -584,9 +589,7 @@ class WasmtimeCli(_ProcessCli):
             "-W",
             "trap-on-grow-failure=y",
         ]
-        if invoke is not None:
-            argv += ["--invoke", invoke]
-        return [*argv, os.fspath(wasm), *map(str, args)]
+        return argv
 
     def compile_argv(self, wasm: Path, out: Path) -> list[str]:
         return [
@@ -631,23 +634,13 @@ class PythonLauncherCli(_ProcessCli):
         self.engine = Engine("wasmtime", version, "python-launcher")
         self.precompiled_engine = Engine("wasmtime", version, "python-launcher-precompiled")
 
-    def run_argv(
-        self,
-        wasm: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-        precompiled: bool = False,
-    ) -> list[str]:
+    def options_argv(self, limits: Limits, *, precompiled: bool) -> list[str]:
         argv = [self.python, "-m", LAUNCHER_MODULE]
         argv += ["--fuel", str(limits.fuel) if limits.fuel is not None else "none"]
         argv += ["--memory", str(limits.memory_bytes), "--timeout", repr(limits.timeout_s)]
         if precompiled:
             argv.append("--precompiled")
-        if invoke is not None:
-            argv += ["--invoke", invoke]
-        return [*argv, os.fspath(wasm), *map(str, args)]
+        return argv
 
     def precompile(self, wasm: Path, out_dir: Path) -> Path:
         """Serialize with the launcher's own engine settings, so that the artefact loads there."""
@@ -724,15 +717,7 @@ class WasmEdgeCli(_ProcessCli):
     def aot_needs_run_mode(self) -> bool:
         return self.version_info >= (0, 17, 0)
 
-    def run_argv(
-        self,
-        wasm: Path,
-        limits: Limits = Limits(),
-        *,
-        invoke: str | None = None,
-        args: Sequence[int | str] = (),
-        precompiled: bool = False,
-    ) -> list[str]:
+    def options_argv(self, limits: Limits, *, precompiled: bool) -> list[str]:
         argv = [str(self.executable)]
         if "--time-limit" in self.limit_flags:
             argv += ["--time-limit", str(max(1, math.ceil(limits.timeout_s * 1000)))]
@@ -746,10 +731,11 @@ class WasmEdgeCli(_ProcessCli):
             argv += ["--gas-limit", str(limits.fuel)]
         if precompiled and self.aot_needs_run_mode:
             argv.append("--run-mode=aot")
-        if invoke is not None:
-            argv.append("--reactor")
-            return [*argv, os.fspath(wasm), invoke, *map(str, args)]
-        return [*argv, os.fspath(wasm), *map(str, args)]
+        return argv
+
+    def target_argv(self, wasm: Path, invoke: str | None) -> list[str]:
+        """WasmEdge calls a function in reactor mode, named after the module."""
+        return ["--reactor", os.fspath(wasm), invoke] if invoke is not None else [os.fspath(wasm)]
 
     def compile_argv(self, wasm: Path, out: Path) -> list[str]:
         if self.version_info < (0, 13, 0):  # before 0.13 the compiler was a separate wasmedgec
