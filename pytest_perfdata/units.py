@@ -131,7 +131,7 @@ _NUMBER: Final = re.compile(
 _MULTIPLIERS: Final = {"k": 1e3, "M": 1e6, "G": 1e9}
 
 
-def parse_quantity(text: str | int | float, default_unit: Unit | str | None = None) -> Quantity:
+def parse_quantity(text: str | float, default_unit: Unit | str | None = None) -> Quantity:
     """Parse ``"6 ms"``, ``"32MiB"``, ``"1.2k qps"``, ``"10%"``.
 
     A bare number takes ``default_unit`` (when given); without one it is a plain count.

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, final
 
 from ..memory import MemoryUnavailable, process_memory
 from ..record import Engine
-from .process import CompletedRun, RunTimeout, kill_group, run_bounded
+from .process import (
+    CompletedRun,
+    RunTimeout,
+    communicate_until_exit,
+    kill_group,
+    partial_output,
+    run_bounded,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -405,10 +412,15 @@ class _OciCli:
         try:
             with process:
                 try:
-                    stdout, stderr = process.communicate(timeout=timeout_s)
-                except subprocess.TimeoutExpired:
-                    stdout, stderr = self._end_foreground(cid, process)
-                    raise RunTimeout(argv, timeout_s, stdout, stderr) from None
+                    stdout, stderr = communicate_until_exit(process, None, timeout_s)
+                except subprocess.TimeoutExpired as expired:
+                    rest_out, rest_err = self._end_foreground(cid, process)
+                    raise RunTimeout(
+                        argv,
+                        timeout_s,
+                        partial_output(expired.output) + rest_out,
+                        partial_output(expired.stderr) + rest_err,
+                    ) from None
                 except BaseException:
                     self._end_foreground(cid, process)
                     raise

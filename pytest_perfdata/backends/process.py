@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import os
+import select
+import selectors
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, final
+from typing import IO, Final, final
 
 from ..measure import DriftReference
 
-__all__ = ["SPAWN_REFERENCE", "CompletedRun", "RunTimeout", "run_bounded"]
+#: Bytes a pipe reported writable takes without blocking (POSIX guarantees at least 512).
+_PIPE_BUF: Final = getattr(select, "PIPE_BUF", 512)
+
+__all__ = [
+    "SPAWN_REFERENCE",
+    "CompletedRun",
+    "RunTimeout",
+    "communicate_until_exit",
+    "partial_output",
+    "run_bounded",
+]
 
 
 @final
@@ -70,16 +83,123 @@ def run_bounded(
         start_new_session=True,
     ) as process:
         try:
-            stdout, stderr = process.communicate(input, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
+            stdout, stderr = communicate_until_exit(process, input, timeout_s)
+        except subprocess.TimeoutExpired as expired:
             kill_group(process.pid)
             stdout, stderr = _drain(process)
-            raise RunTimeout(args, timeout_s, stdout, stderr) from None
+            raise RunTimeout(
+                args,
+                timeout_s,
+                partial_output(expired.output) + stdout,
+                partial_output(expired.stderr) + stderr,
+            ) from None
         except BaseException:  # KeyboardInterrupt included: never leave the group running
             kill_group(process.pid)
             process.wait()
             raise
     return CompletedRun(process.returncode, stdout, stderr)
+
+
+def communicate_until_exit(
+    process: subprocess.Popen[bytes], input: bytes | None, timeout_s: float
+) -> tuple[bytes, bytes]:
+    """Feed ``input``, read stdout and stderr to their end, and return the moment the child exits.
+
+    :meth:`subprocess.Popen.communicate` with a timeout notices the exit by polling: when the
+    pipes close a moment before the child is reapable, it sleeps 1 ms before looking again. On a
+    2-core machine that race goes either way from run to run, so every launch-to-exit timing
+    gained a millisecond or not (a 0.27 ms native start measured 1.37 ms). Here the exit is
+    waited for on a pidfd, in the same ``select`` as the pipes, so no sleep enters the figure.
+    Where pidfds are missing (not Linux, or a kernel before 5.3) this falls back to
+    ``communicate``. On timeout it raises :class:`subprocess.TimeoutExpired` carrying the output
+    read so far, and leaves the process running for the caller to end.
+    """
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):
+        return process.communicate(input, timeout=timeout_s)
+    try:
+        return _select_until_exit(process, pidfd, input, time.monotonic() + timeout_s, timeout_s)
+    finally:
+        os.close(pidfd)
+
+
+def _select_until_exit(
+    process: subprocess.Popen[bytes],
+    pidfd: int,
+    input: bytes | None,
+    deadline: float,
+    timeout_s: float,
+) -> tuple[bytes, bytes]:
+    output: dict[int, list[bytes]] = {}
+    pending_input = memoryview(input or b"")
+    with selectors.DefaultSelector() as selector:
+        selector.register(pidfd, selectors.EVENT_READ)
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                output[pipe.fileno()] = []
+                selector.register(pipe.fileno(), selectors.EVENT_READ)
+        stdin_fd = None
+        if process.stdin is not None:
+            if pending_input:
+                stdin_fd = process.stdin.fileno()
+                selector.register(stdin_fd, selectors.EVENT_WRITE)
+            else:
+                process.stdin.close()
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(
+                    process.args,
+                    timeout_s,
+                    *(_joined(output, pipe) for pipe in (process.stdout, process.stderr)),
+                )
+            for key, _ in selector.select(remaining):
+                if key.fd == pidfd:
+                    selector.unregister(pidfd)
+                elif key.fd == stdin_fd and process.stdin is not None:
+                    pending_input = _feed(selector, process.stdin, pending_input)
+                else:
+                    chunk = os.read(key.fd, 65536)
+                    if chunk:
+                        output[key.fd].append(chunk)
+                    else:
+                        selector.unregister(key.fd)
+    process.wait()  # the child has exited: this reaps it without sleeping
+    stdout, stderr = (_joined(output, pipe) for pipe in (process.stdout, process.stderr))
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+    return stdout, stderr
+
+
+def _feed(selector: selectors.BaseSelector, stdin: IO[bytes], pending: memoryview) -> memoryview:
+    """Write what the pipe takes now; close stdin once all is written or the child stopped reading.
+
+    A pipe reported writable takes PIPE_BUF bytes without blocking (POSIX), so no write here
+    can stall the loop that also watches for the child's exit.
+    """
+    fd = stdin.fileno()
+    try:
+        written = os.write(fd, pending[:_PIPE_BUF])
+    except BrokenPipeError:
+        written = len(pending)
+    pending = pending[written:]
+    if not pending:
+        selector.unregister(fd)
+        stdin.close()
+    return pending
+
+
+def _joined(output: dict[int, list[bytes]], pipe: IO[bytes] | None) -> bytes:
+    return b"" if pipe is None else b"".join(output.get(pipe.fileno(), []))
+
+
+def partial_output(captured: bytes | str | None) -> bytes:
+    """The output a :class:`subprocess.TimeoutExpired` carries, as bytes (it may hold none, or text)."""
+    if isinstance(captured, str):
+        return captured.encode()
+    return captured or b""
 
 
 def kill_group(pid: int) -> None:

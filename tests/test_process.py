@@ -1,0 +1,73 @@
+"""Bounded child processes: output, input, timeouts, and an exit noticed without a polling sleep."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pytest_perfdata.backends import process as process_module
+from pytest_perfdata.backends.process import RunTimeout, communicate_until_exit, run_bounded
+
+PYTHON = sys.executable
+
+
+def test_output_and_exit_code_are_captured() -> None:
+    done = run_bounded(
+        [PYTHON, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"],
+        timeout_s=30,
+    )
+    assert (done.exit_code, done.stdout, done.stderr) == (3, b"out\n", b"err\n")
+
+
+def test_input_larger_than_a_pipe_buffer_reaches_the_child_whole() -> None:
+    payload = (
+        bytes(range(256)) * 4096
+    )  # 1 MiB: a pipe holds 64 KiB, so writes must interleave with reads
+    done = run_bounded(["cat"], timeout_s=30, input=payload)
+    assert done.exit_code == 0 and done.stdout == payload
+
+
+def test_a_child_that_stops_reading_does_not_hang_the_writer() -> None:
+    done = run_bounded(
+        [PYTHON, "-c", "import sys; sys.stdin.buffer.read(10)"],
+        timeout_s=30,
+        input=b"x" * 1_000_000,
+    )
+    assert done.exit_code == 0
+
+
+def test_the_exit_is_noticed_without_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Popen.communicate(timeout=...)`` polls for the exit with sleeps; a launch timing must not."""
+
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s while waiting for a child")
+
+    monkeypatch.setattr(time, "sleep", no_sleep)
+    for _ in range(20):  # the pipe-closed-before-exit race goes either way; try it many times
+        assert run_bounded(["true"], timeout_s=30).exit_code == 0
+
+
+def test_timeout_keeps_what_was_printed_and_ends_the_group() -> None:
+    script = "import sys, time; print('started', flush=True); time.sleep(60)"
+    started = time.monotonic()
+    with pytest.raises(RunTimeout) as caught:
+        run_bounded([PYTHON, "-c", script], timeout_s=1.0)
+    assert caught.value.stdout == b"started\n"
+    assert time.monotonic() - started < 30
+
+
+def test_timeout_leaves_the_child_to_the_caller() -> None:
+    with subprocess.Popen(["sleep", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        with pytest.raises(subprocess.TimeoutExpired):
+            communicate_until_exit(child, None, 0.2)
+        assert child.poll() is None
+        child.kill()
+
+
+def test_without_pidfd_it_falls_back_to_communicate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(process_module.os, "pidfd_open")
+    done = run_bounded(["cat"], timeout_s=30, input=b"fallback")
+    assert done.stdout == b"fallback"
