@@ -59,12 +59,22 @@ def test_timeout_keeps_what_was_printed_and_ends_the_group() -> None:
     assert time.monotonic() - started < 30
 
 
-def test_timeout_leaves_the_child_to_the_caller() -> None:
-    with subprocess.Popen(["sleep", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
-        with pytest.raises(subprocess.TimeoutExpired):
-            communicate_until_exit(child, None, 0.2)
-        assert child.poll() is None
-        child.kill()
+def test_timeout_lets_the_caller_end_the_run_and_keeps_all_output() -> None:
+    """Containers end differently from process groups, so the caller says how (``on_timeout``)."""
+    script = "import sys, time; print('before', flush=True); time.sleep(60)"
+    with subprocess.Popen(
+        [PYTHON, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as child:
+
+        def end() -> tuple[bytes, bytes]:
+            assert child.poll() is None  # still running: ending it is the caller's job
+            child.kill()
+            child.wait()
+            return b"after\n", b""
+
+        with pytest.raises(RunTimeout) as caught:
+            communicate_until_exit(child, None, 1.0, on_timeout=end)
+    assert caught.value.stdout == b"before\nafter\n" and caught.value.argv == (PYTHON, "-c", script)
 
 
 def test_without_pidfd_it_falls_back_to_communicate(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,7 +25,6 @@ from .process import (
     RunTimeout,
     communicate_until_exit,
     kill_group,
-    partial_output,
     run_bounded,
 )
 
@@ -412,15 +411,14 @@ class _OciCli:
         try:
             with process:
                 try:
-                    stdout, stderr = communicate_until_exit(process, None, timeout_s)
-                except subprocess.TimeoutExpired as expired:
-                    rest_out, rest_err = self._end_foreground(cid, process)
-                    raise RunTimeout(
-                        argv,
+                    stdout, stderr = communicate_until_exit(
+                        process,
+                        None,
                         timeout_s,
-                        partial_output(expired.output) + rest_out,
-                        partial_output(expired.stderr) + rest_err,
-                    ) from None
+                        on_timeout=lambda: self._end_foreground(cid, process),
+                    )
+                except RunTimeout:
+                    raise
                 except BaseException:
                     self._end_foreground(cid, process)
                     raise
