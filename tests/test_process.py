@@ -81,3 +81,19 @@ def test_without_pidfd_it_falls_back_to_communicate(monkeypatch: pytest.MonkeyPa
     monkeypatch.delattr(process_module.os, "pidfd_open")
     done = run_bounded(["cat"], timeout_s=30, input=b"fallback")
     assert done.stdout == b"fallback"
+
+
+def test_timeout_after_all_input_was_fed_still_reports_the_output() -> None:
+    """Stdin is closed by then; ending the run must not trip over it."""
+    script = "import sys, time; data = sys.stdin.buffer.read(); print(len(data), flush=True); time.sleep(60)"
+    with pytest.raises(RunTimeout) as caught:
+        run_bounded([PYTHON, "-c", script], timeout_s=1.0, input=b"x" * 100_000)
+    assert caught.value.stdout == b"100000\n"
+
+
+def test_without_pidfd_a_timeout_is_still_a_run_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(process_module.os, "pidfd_open")
+    script = "import time; print('begun', flush=True); time.sleep(60)"
+    with pytest.raises(RunTimeout) as caught:
+        run_bounded([PYTHON, "-c", script], timeout_s=1.0, input=b"ignored")
+    assert caught.value.stdout == b"begun\n"

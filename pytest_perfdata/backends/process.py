@@ -127,7 +127,11 @@ def _communicate(
     try:
         pidfd = os.pidfd_open(process.pid)
     except (AttributeError, OSError):
-        return process.communicate(input, timeout=timeout_s)
+        try:
+            return process.communicate(input, timeout=timeout_s)
+        except subprocess.TimeoutExpired as expired:
+            # Popen keeps what it read and hands it out again from the next communicate()
+            raise subprocess.TimeoutExpired(expired.cmd, expired.timeout) from None
     try:
         return _select_until_exit(process, pidfd, input, time.monotonic() + timeout_s, timeout_s)
     finally:
@@ -236,13 +240,18 @@ def kill_group(pid: int) -> None:
 
 
 def _drain(process: subprocess.Popen[bytes], timeout_s: float = 5.0) -> tuple[bytes, bytes]:
-    """The output a killed process left in its pipes, without waiting on it forever."""
+    """The output a killed process left in its pipes, without waiting on it forever.
+
+    Read by the same loop as the run itself (which may have fed and closed stdin already, a
+    state ``Popen.communicate`` trips over). Pipes still held open by an escaped grandchild
+    are abandoned after ``timeout_s`` with what they gave so far.
+    """
     try:
-        stdout, stderr = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
+        return _communicate(process, None, timeout_s)
+    except subprocess.TimeoutExpired as expired:
         process.kill()
-        stdout, stderr = process.communicate()
-    return stdout or b"", stderr or b""
+        process.wait()
+        return _as_bytes(expired.output), _as_bytes(expired.stderr)
 
 
 def _spawn_true() -> None:
