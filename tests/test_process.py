@@ -77,10 +77,31 @@ def test_timeout_lets_the_caller_end_the_run_and_keeps_all_output() -> None:
     assert caught.value.stdout == b"before\nafter\n" and caught.value.argv == (PYTHON, "-c", script)
 
 
-def test_without_pidfd_it_falls_back_to_communicate(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(process_module.os, "pidfd_open")
-    done = run_bounded(["cat"], timeout_s=30, input=b"fallback")
-    assert done.stdout == b"fallback"
+@pytest.fixture(params=["pidfd", "polling"])
+def exit_wait(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of waiting for the exit: a pidfd, and polling where the kernel has none."""
+    if request.param == "polling":
+        monkeypatch.delattr(process_module.os, "pidfd_open")
+    return str(request.param)
+
+
+def test_either_exit_wait_passes_input_and_output(exit_wait: str) -> None:
+    done = run_bounded(["cat"], timeout_s=30, input=b"through " + exit_wait.encode())
+    assert done.stdout == b"through " + exit_wait.encode()
+
+
+def test_a_grandchild_holding_the_pipes_loses_no_output(
+    exit_wait: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The killed group's pipes stay open in an escaped grandchild: the drain gives up, and keeps what it read."""
+    monkeypatch.setattr(process_module, "_DRAIN_TIMEOUT_S", 0.5)
+    script = (
+        "import subprocess, time; print('progress', flush=True);"
+        " subprocess.Popen(['setsid', 'sleep', '5']); time.sleep(60)"
+    )
+    with pytest.raises(RunTimeout) as caught:
+        run_bounded([PYTHON, "-c", script], timeout_s=1.0)
+    assert caught.value.stdout == b"progress\n"
 
 
 def test_timeout_after_all_input_was_fed_still_reports_the_output() -> None:
@@ -91,8 +112,7 @@ def test_timeout_after_all_input_was_fed_still_reports_the_output() -> None:
     assert caught.value.stdout == b"100000\n"
 
 
-def test_without_pidfd_a_timeout_is_still_a_run_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(process_module.os, "pidfd_open")
+def test_either_exit_wait_times_out_with_the_output(exit_wait: str) -> None:
     script = "import time; print('begun', flush=True); time.sleep(60)"
     with pytest.raises(RunTimeout) as caught:
         run_bounded([PYTHON, "-c", script], timeout_s=1.0, input=b"ignored")

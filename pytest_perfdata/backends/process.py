@@ -108,8 +108,8 @@ def communicate_until_exit(
     2-core machine that race goes either way from run to run, so every launch-to-exit timing
     gained a millisecond or not (a 0.27 ms native start measured 1.37 ms). Here the exit is
     waited for on a pidfd, in the same ``select`` as the pipes, so no sleep enters the figure.
-    Where pidfds are missing (not Linux, or a kernel before 5.3) this falls back to
-    ``communicate``. On timeout, ``on_timeout`` ends the run (how depends on what runs: a process
+    Where pidfds are missing (not Linux, or a kernel before 5.3) the exit is polled for after
+    the pipes close, as Popen does. On timeout, ``on_timeout`` ends the run (how depends on what runs: a process
     group, a container) and returns what was left in the pipes; :class:`RunTimeout` is raised
     with all the output.
     """
@@ -124,23 +124,30 @@ def communicate_until_exit(
 def _communicate(
     process: subprocess.Popen[bytes], input: bytes | None, timeout_s: float
 ) -> tuple[bytes, bytes]:
-    try:
-        pidfd = os.pidfd_open(process.pid)
-    except (AttributeError, OSError):
-        try:
-            return process.communicate(input, timeout=timeout_s)
-        except subprocess.TimeoutExpired as expired:
-            # Popen keeps what it read and hands it out again from the next communicate()
-            raise subprocess.TimeoutExpired(expired.cmd, expired.timeout) from None
+    """One call's worth of I/O: what it returns (or its timeout carries) is only what it read.
+
+    Output read by one call is never handed out again by the next, so a run that timed out
+    and is then drained reports every byte once, whichever way the exit was waited for.
+    """
+    pidfd = _open_pidfd(process.pid)
     try:
         return _select_until_exit(process, pidfd, input, time.monotonic() + timeout_s, timeout_s)
     finally:
-        os.close(pidfd)
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _open_pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits; None without pidfds (not Linux 5.3+)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _select_until_exit(
     process: subprocess.Popen[bytes],
-    pidfd: int,
+    pidfd: int | None,
     input: bytes | None,
     deadline: float,
     timeout_s: float,
@@ -148,7 +155,8 @@ def _select_until_exit(
     output: dict[int, list[bytes]] = {}
     pending_input = memoryview(input or b"")
     with selectors.DefaultSelector() as selector:
-        selector.register(pidfd, selectors.EVENT_READ)
+        if pidfd is not None:
+            selector.register(pidfd, selectors.EVENT_READ)
         for pipe in (process.stdout, process.stderr):
             if pipe is not None:
                 output[pipe.fileno()] = []
@@ -163,11 +171,7 @@ def _select_until_exit(
         while selector.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise subprocess.TimeoutExpired(
-                    process.args,
-                    timeout_s,
-                    *(_joined(output, pipe) for pipe in (process.stdout, process.stderr)),
-                )
+                raise _expired(process, timeout_s, output)
             for key, _ in selector.select(remaining):
                 if key.fd == pidfd:
                     selector.unregister(pidfd)
@@ -179,12 +183,25 @@ def _select_until_exit(
                         output[key.fd].append(chunk)
                     else:
                         selector.unregister(key.fd)
-    process.wait()  # the child has exited: this reaps it without sleeping
+    if pidfd is not None:
+        process.wait()  # the child has exited: this reaps it without sleeping
+    else:
+        try:  # no pidfd: waitpid polling, with Popen's sleeps, is all there is
+            process.wait(timeout=max(deadline - time.monotonic(), 0.0))
+        except subprocess.TimeoutExpired:
+            raise _expired(process, timeout_s, output) from None
     stdout, stderr = (_joined(output, pipe) for pipe in (process.stdout, process.stderr))
     for pipe in (process.stdout, process.stderr):
         if pipe is not None:
             pipe.close()
     return stdout, stderr
+
+
+def _expired(
+    process: subprocess.Popen[bytes], timeout_s: float, output: dict[int, list[bytes]]
+) -> subprocess.TimeoutExpired:
+    stdout, stderr = (_joined(output, pipe) for pipe in (process.stdout, process.stderr))
+    return subprocess.TimeoutExpired(process.args, timeout_s, stdout, stderr)
 
 
 def _feed(selector: selectors.BaseSelector, stdin: IO[bytes], pending: memoryview) -> memoryview:
@@ -239,15 +256,19 @@ def kill_group(pid: int) -> None:
         pass
 
 
-def _drain(process: subprocess.Popen[bytes], timeout_s: float = 5.0) -> tuple[bytes, bytes]:
+#: How long a killed run's pipes are read before an escaped grandchild holding them is given up on.
+_DRAIN_TIMEOUT_S: Final = 5.0
+
+
+def _drain(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
     """The output a killed process left in its pipes, without waiting on it forever.
 
     Read by the same loop as the run itself (which may have fed and closed stdin already, a
     state ``Popen.communicate`` trips over). Pipes still held open by an escaped grandchild
-    are abandoned after ``timeout_s`` with what they gave so far.
+    are abandoned after ``_DRAIN_TIMEOUT_S`` with what they gave so far.
     """
     try:
-        return _communicate(process, None, timeout_s)
+        return _communicate(process, None, _DRAIN_TIMEOUT_S)
     except subprocess.TimeoutExpired as expired:
         process.kill()
         process.wait()
