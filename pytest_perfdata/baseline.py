@@ -28,7 +28,7 @@ from typing import Any, Final, final
 
 import yaml
 
-from .record import DataSource, SourceKind, VerificationStatus
+from .record import CPU_REFERENCE_KIND, DataSource, SourceKind, VerificationStatus
 from .stats import STATISTICS
 from .units import Quantity, UnitError, parse_quantity
 
@@ -104,7 +104,7 @@ class Baseline:
     regression: float | None = None  # allowed relative worsening, 0.1 for "10%"
     regression_off: bool = False  # "regression: off": a figure too unsteady to compare, judged by max/min only
     reference_us: float | None = None
-    reference_kind: str = "cpu-loop"  # which drift reference ``reference_us`` timed
+    reference_kind: str = CPU_REFERENCE_KIND  # which drift reference ``reference_us`` timed
     samples: int | None = None
     source: DataSource | None = None
     status: VerificationStatus = VerificationStatus.PENDING
@@ -354,7 +354,7 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
         regression=regression,
         regression_off=regression_off,
         reference_us=reference_us,
-        reference_kind=_optional_text(reader, "reference_kind") or "cpu-loop",
+        reference_kind=_optional_text(reader, "reference_kind") or CPU_REFERENCE_KIND,
         samples=samples,
         source=_parse_source(reader),
         status=VerificationStatus(status) if status else VerificationStatus.PENDING,

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, final
+from typing import Any, TypeVar, final
 
 import yaml
 
@@ -31,8 +31,10 @@ from .baseline import (
     yaml_loader,
 )
 from .environment import machine_label
-from .record import Outcome, Record, VerificationStatus
+from .record import CPU_REFERENCE_KIND, Outcome, Record, VerificationStatus
 from .units import format_quantity
+
+_T = TypeVar("_T")
 
 __all__ = ["SaveResult", "save_records", "set_fields"]
 
@@ -131,7 +133,7 @@ def owned_fields(record: Record) -> dict[str, Any]:
         ]
     if record.reference_us:
         fields["reference"] = format_quantity(record.reference_us, "us", digits=5)
-        if record.reference_kind and record.reference_kind != "cpu-loop":
+        if record.reference_kind and record.reference_kind != CPU_REFERENCE_KIND:
             fields["reference_kind"] = record.reference_kind
     fields["samples"] = record.summary.n
     fields["source"] = {"kind": record.source.kind.value, "reference": record.source.reference}
@@ -273,8 +275,11 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _rewrite(path: Path, target: str, edit: Callable[[str, yaml.Node | None], str]) -> None:
-    """Read, check, edit, re-validate and atomically replace one baseline file, under its lock."""
+def _rewrite(path: Path, target: str, edit: Callable[[str, yaml.Node | None], tuple[str, _T]]) -> _T:
+    """Read, check, edit, re-validate and atomically replace one baseline file, under its lock.
+
+    ``edit`` returns the new text and what it has to tell its caller, which is returned here.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path):
         try:
@@ -283,7 +288,7 @@ def _rewrite(path: Path, target: str, edit: Callable[[str, yaml.Node | None], st
             text = ""
         root = compose(text, path) if text.strip() else None
         baselines_from_root(root, path, target)  # a bad file is reported as such, not edited
-        new_text = edit(text, root)
+        new_text, told = edit(text, root)
         try:
             parse_baseline_text(new_text, path, target)
         except BaselineError as error:  # never write what we could not read back
@@ -291,19 +296,18 @@ def _rewrite(path: Path, target: str, edit: Callable[[str, yaml.Node | None], st
                 path, error.line, f"refusing to save, the merged file would be invalid: {error.detail}", error.entry
             ) from None
         write_text_atomically(path, new_text)
+    return told
 
 
 def save_records(path: Path, target: str, records: Sequence[Record], default_regression: float = 0.1) -> SaveResult:
     """Merge ``records`` into ``path`` atomically; raises :class:`BaselineError` on a bad file."""
-    outcome: list[list[str]] = []
 
-    def edit(text: str, root: yaml.Node | None) -> str:
+    def edit(text: str, root: yaml.Node | None) -> tuple[str, tuple[list[str], list[str]]]:
         new_text, updated, added = merge_records(text, path, records, default_regression, root=root)
-        outcome[:] = [updated, added]
-        return new_text
+        return new_text, (updated, added)
 
-    _rewrite(path, target, edit)
-    return SaveResult(path, tuple(outcome[0]), tuple(outcome[1]))
+    updated, added = _rewrite(path, target, edit)
+    return SaveResult(path, tuple(updated), tuple(added))
 
 
 def set_fields(path: Path, target: str, fields: dict[str, dict[str, Any]]) -> list[str]:
@@ -312,14 +316,11 @@ def set_fields(path: Path, target: str, fields: dict[str, dict[str, Any]]) -> li
     For tools that write what is otherwise hand-edited, such as calibrated regression limits.
     Returns the metrics that were not in the file (and so were left alone).
     """
-    missing: list[str] = []
 
-    def edit(text: str, root: yaml.Node | None) -> str:
+    def edit(text: str, root: yaml.Node | None) -> tuple[str, list[str]]:
         entries = {str(key.value): node for key, node in iter_entries(root, path)} if root is not None else {}
-        missing[:] = sorted(set(fields) - set(entries))
-        edits = [edit for metric, node in entries.items() if metric in fields
-                 for edit in _splice_entry(text, node, fields[metric], replaces=())]
-        return _apply(text, edits)
+        splices = [splice for metric, node in entries.items() if metric in fields
+                   for splice in _splice_entry(text, node, fields[metric], replaces=())]
+        return _apply(text, splices), sorted(set(fields) - set(entries))
 
-    _rewrite(path, target, edit)
-    return missing
+    return _rewrite(path, target, edit)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final, final
 
+from .record import CPU_REFERENCE_KIND
 from .stats import STATISTICS, Interval, interval_for, min_samples_for, quantile, statistic_value
 
 __all__ = [
@@ -66,7 +67,7 @@ class DriftReference:
     fn: Callable[[], object]
 
 
-CPU_REFERENCE: Final = DriftReference("cpu-loop", reference_kernel)
+CPU_REFERENCE: Final = DriftReference(CPU_REFERENCE_KIND, reference_kernel)
 
 
 @final
@@ -197,8 +198,9 @@ def _settled(
     reference: float | None,
 ) -> bool:
     """Whether sampling may stop: the statistic is precise, the minimum time is spent, the verdict decided."""
-    value = statistic_value(policy.statistic, samples)
-    interval = interval_for(policy.statistic, samples, policy.confidence)
+    ordered = sorted(samples)  # sorted once: the statistics re-sort it in linear time
+    value = statistic_value(policy.statistic, ordered)
+    interval = interval_for(policy.statistic, ordered, policy.confidence)
     precise = interval.relative_half_width(value) <= policy.precision
     long_enough = elapsed_ns >= policy.min_time_s * 1e9
     return precise and long_enough and (decided is None or decided(value, interval, reference))
@@ -289,9 +291,7 @@ class PairedMeasurement:
     ratios: tuple[float, ...]  # first ÷ second, one per turn
     first_ns: tuple[float, ...]
     second_ns: tuple[float, ...]
-    loops: tuple[int, int]
     stopped_because: str
-    elapsed_s: float
 
 
 def sample_paired(
@@ -314,6 +314,7 @@ def sample_paired(
     times_second: list[float] = []
     ratios: list[float] = []
     checkpoint = policy.first_checkpoint
+    budget_ns = policy.budget_s * 1e9
     reason = "budget"
     with _collector_as_asked(policy):
         start = clock()
@@ -333,13 +334,11 @@ def sample_paired(
             if len(ratios) >= policy.max_samples:
                 reason = "max-samples"
                 break
-            if clock() - start >= policy.budget_s * 1e9:
+            if clock() - start >= budget_ns:
                 break
     return PairedMeasurement(
         ratios=tuple(ratios),
         first_ns=tuple(times_first),
         second_ns=tuple(times_second),
-        loops=(loops_first, loops_second),
         stopped_because=reason,
-        elapsed_s=(clock() - start) / 1e9,
     )

@@ -118,10 +118,11 @@ class Perf:
 
         measurement = sample(fn, policy, decided, memory=memory)
         samples = [x * scale for x in measurement.samples_ns]
+        ordered = sorted(samples)  # the record keeps time order; the statistics re-sort this in linear time
         record = self._build(
             metric, unit, statistic, better, engine, source,
-            value=statistic_value(statistic, samples),
-            interval=interval_for(statistic, samples, policy.confidence),
+            value=statistic_value(statistic, ordered),
+            interval=interval_for(statistic, ordered, policy.confidence),
             samples=samples,
             reference_us=(measurement.reference_median_ns / 1e3) if measurement.reference_median_ns else None,
             reference_kind=policy.reference.name if policy.reference else None,
@@ -229,11 +230,12 @@ class Perf:
 
         paired = sample_paired(fn, against, policy, decided)
         ratios = list(paired.ratios)
+        ordered = sorted(ratios)
         extra = (f"time budget spent after {len(ratios)} turns",) if paired.stopped_because == "budget" else ()
         record = self._build(
             metric, "x", statistic, better, None, source,
-            value=statistic_value(statistic, ratios),
-            interval=interval_for(statistic, ratios, policy.confidence),
+            value=statistic_value(statistic, ordered),
+            interval=interval_for(statistic, ordered, policy.confidence),
             samples=ratios,
             reference_us=None,
             notes=(*described, *extra, *notes),

@@ -14,6 +14,7 @@ from typing import Any, Final, final
 from .stats import Interval, Summary
 
 __all__ = [
+    "CPU_REFERENCE_KIND",
     "RECORD_SCHEMA",
     "Check",
     "DataSource",
@@ -25,6 +26,10 @@ __all__ = [
     "Verdict",
     "VerificationStatus",
 ]
+
+#: The drift reference a record was timed beside unless it says otherwise: the CPU loop.
+#: Baselines saved before references had kinds were all timed beside it.
+CPU_REFERENCE_KIND: Final = "cpu-loop"
 
 RECORD_SCHEMA: Final = "pytest-perfdata/run/1"
 

@@ -25,7 +25,7 @@ from typing import final
 
 from .baseline import Baseline, BaselineError
 from .environment import machine_label
-from .record import Check, Outcome, Record, Verdict, VerificationStatus
+from .record import CPU_REFERENCE_KIND, Check, Outcome, Record, Verdict, VerificationStatus
 from .stats import Interval
 from .units import Quantity, UnitError, format_quantity, parse_unit
 
@@ -108,7 +108,7 @@ def _absolute_checks(record: Record, baseline: Baseline) -> list[Check]:
 
 def _drift_factor(record: Record, baseline: Baseline) -> float:
     """How much faster the machine was when the baseline was stored than now (1.0: unknown)."""
-    same_kind = (record.reference_kind or "cpu-loop") == baseline.reference_kind
+    same_kind = (record.reference_kind or CPU_REFERENCE_KIND) == baseline.reference_kind
     if record.reference_us and baseline.reference_us and same_kind:
         return baseline.reference_us / record.reference_us
     return 1.0
