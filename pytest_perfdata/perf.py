@@ -292,10 +292,9 @@ class Perf:
 
     def annotate(self, note: str) -> None:
         """Add ``note`` to every record this test kept (in the run's list too)."""
-        for index, record in enumerate(self.records):
-            annotated = replace(record, notes=(*record.notes, note))
-            self.run.records[:] = [annotated if r is record else r for r in self.run.records]
-            self.records[index] = annotated
+        annotated = {id(record): replace(record, notes=(*record.notes, note)) for record in self.records}
+        self.run.records[:] = [annotated.get(id(record), record) for record in self.run.records]
+        self.records[:] = list(annotated.values())
 
     @property
     def failures(self) -> list[Record]:

@@ -125,6 +125,11 @@ class Check:
     observed: Interval  # the interval that was compared, same unit as ``limit``
     message: str
 
+    @property
+    def not_compared(self) -> bool:
+        """A regression check left undecided because the stored value came from another machine."""
+        return self.kind == "regression" and self.outcome == Outcome.NONE
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

@@ -217,8 +217,7 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
     context = f"target {record.target}, baseline {baseline.location}"
     if baseline.collected:
         context += f" collected {baseline.collected.isoformat()}"
-    not_compared = regression is not None and regression.outcome == Outcome.NONE
-    if baseline.machine and not not_compared and baseline.machine != machine_label(record.environment):
+    if baseline.machine and not (regression is not None and regression.not_compared) and baseline.machine != machine_label(record.environment):
         context += f"; baseline machine differs: {baseline.machine}"
     return Verdict(outcome, f"{record.metric}: {reason} [{context}]", tuple(checks))
 
@@ -226,7 +225,7 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
 def compared_elsewhere(record: Record) -> bool:
     """Whether ``record``'s stored value was left uncompared because another machine made it."""
     checks = record.verdict.checks if record.verdict else ()
-    return any(c.kind == "regression" and c.outcome == Outcome.NONE for c in checks)
+    return any(c.not_compared for c in checks)
 
 
 def status_for(verdict: Verdict, baseline: Baseline | None, settings: JudgeSettings) -> VerificationStatus:

@@ -147,6 +147,11 @@ def _value_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
     return text
 
 
+def _not_compared(check: Mapping[str, Any]) -> bool:
+    """:attr:`pytest_perfdata.record.Check.not_compared`, on a check read from a run's JSON."""
+    return check.get("kind") == "regression" and check.get("outcome") == "none"
+
+
 def _limits_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
     """The limits the verdict compared against, in the record's unit (regression: a ratio)."""
     verdict = record.get("verdict") or {}
@@ -155,7 +160,7 @@ def _limits_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
         kind, limit = check.get("kind"), check.get("limit")
         if kind in ("max", "min"):
             parts.append(words[kind].format(limit=format_quantity(limit, record.get("unit", ""))))
-        elif kind == "regression" and check.get("outcome") == "none":
+        elif _not_compared(check):
             parts.append(words["not_compared"])
         elif kind == "regression":
             parts.append(words["regression"].format(limit=f"{(limit - 1) * 100:+.4g}%"))
@@ -254,7 +259,7 @@ def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
         for record in records:
             outcome = (record.get("verdict") or {}).get("outcome", "none")
             checks = (record.get("verdict") or {}).get("checks", ())
-            if outcome == "none" and any(c.get("outcome") == "none" for c in checks):
+            if outcome == "none" and any(_not_compared(c) for c in checks):
                 outcome = "not_compared"
             status = record.get("status", "")
             cells = (

@@ -34,7 +34,7 @@ def _value_cell(record: Record) -> str:
 def _limit_cell(checks: Sequence[Check], record: Record) -> str:
     parts = []
     for check in checks:
-        if check.kind == "regression" and check.outcome == Outcome.NONE:
+        if check.not_compared:
             parts.append("stored on another machine")
         elif check.kind == "regression":
             parts.append(f"≤{check.limit - 1:+.0%} vs stored")
