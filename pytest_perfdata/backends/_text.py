@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-
 __all__ = ["first_line", "package_version"]
 
 
@@ -17,6 +15,8 @@ def first_line(text: str) -> str:
 
 def package_version(name: str) -> str:
     """An installed distribution's version, or ``unknown`` (records must still say something)."""
+    from importlib import metadata  # 10 ms to import: only where a version is asked for
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

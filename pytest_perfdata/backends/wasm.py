@@ -30,13 +30,13 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, final, runtime_checkable
 
 from .._atomic import write_bytes_atomically
 from ..record import Engine
-from ._text import first_line
+from ._text import first_line, package_version
 from .process import CompletedRun, RunTimeout, run_bounded
 from .workloads import default_cache_dir
 
@@ -136,7 +136,8 @@ class Limits:
 class EmbeddedWasm(Protocol):
     """An engine inside this process: compile once, instantiate per run, call exports directly."""
 
-    engine: Engine
+    @property
+    def engine(self) -> Engine: ...
 
     def compile(self, wasm: bytes) -> Any: ...
 
@@ -302,9 +303,11 @@ class WasmtimeEmbedded:
         self._linker.define_wasi()
         self._ticker = _EpochTicker(self._engine)
         self.consume_fuel = consume_fuel
-        self.engine = Engine(
-            "wasmtime", wasmtime_py_version(), "in-process" if consume_fuel else "in-process-nofuel"
-        )
+
+    @cached_property
+    def engine(self) -> Engine:
+        """Named on first use: the Wasm launcher, one process per timed run, never asks."""
+        return Engine("wasmtime", package_version("wasmtime"), "in-process" if self.consume_fuel else "in-process-nofuel")
 
     def compile(self, wasm: bytes | bytearray) -> Any:
         try:
@@ -440,16 +443,6 @@ class WasmtimeEmbedded:
                 f"trapped with memory at the cap of {limits.memory_bytes} bytes ({reason})",
             )
         return WasmError(reason or "trap", detail=text)
-
-
-def wasmtime_py_version() -> str:
-    """The installed wasmtime-py version (the package has no ``__version__``)."""
-    try:
-        return metadata.version("wasmtime")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        import wasmtime
-
-        return str(getattr(wasmtime, "__version__", "unknown"))
 
 
 # -- process-level launchers ----------------------------------------------------------------------
@@ -606,7 +599,6 @@ class WasmtimeCli(_ProcessCli):
         return Path(out_dir) / f"{Path(wasm).stem}.cwasm"
 
 
-_LAUNCHER_LIMIT_EXIT: Final = 124
 _LAUNCHER_LIMIT_RE: Final = re.compile(
     r"^wasm_launcher: (fuel|timeout|memory) limit: ", re.MULTILINE
 )
@@ -630,7 +622,7 @@ class PythonLauncherCli(_ProcessCli):
     def __init__(self, python: str | None = None) -> None:
         self.python = python or sys.executable
         self._embedded: WasmtimeEmbedded | None = None
-        version = wasmtime_py_version()
+        version = package_version("wasmtime")
         self.engine = Engine("wasmtime", version, "python-launcher")
         self.precompiled_engine = Engine("wasmtime", version, "python-launcher-precompiled")
 
