@@ -168,7 +168,7 @@ class WasmCli(Protocol):
         args: Sequence[int | str] = (),
     ) -> CompletedRun: ...
 
-    def precompile(self, wasm: Path, out_dir: Path) -> Path | None: ...
+    def precompile(self, wasm: Path, out_dir: Path) -> Path: ...
 
     def run_precompiled(
         self,
@@ -187,7 +187,7 @@ class WasmBackend:
     name: str  # "wasmtime" or "wasmedge"
     engine: Engine
     embedded: EmbeddedWasm | None  # None for WasmEdge (no Python embedding here)
-    cli: WasmCli | None
+    cli: WasmCli  # a real CLI, or the Python launcher standing in (its engine says which)
     unavailable: dict[str, str] = field(default_factory=dict)  # part -> one-line reason
 
 
@@ -867,12 +867,10 @@ def select_wasm_backend(choice: str = "auto", wasmedge_path: str | None = None) 
                 },
             )
     embedded = WasmtimeEmbedded()
-    cli: WasmCli | None
-    cli, reason = find_wasmtime_cli()
-    if cli is None:
+    found, reason = find_wasmtime_cli()
+    if found is None:
         unavailable["cli"] = reason
-        cli = PythonLauncherCli()
-    return WasmBackend("wasmtime", embedded.engine, embedded, cli, unavailable)
+    return WasmBackend("wasmtime", embedded.engine, embedded, found or PythonLauncherCli(), unavailable)
 
 
 # -- small helpers --------------------------------------------------------------------------------

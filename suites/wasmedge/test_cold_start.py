@@ -52,8 +52,6 @@ def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tm
 
     unmetered = Limits(fuel=None)  # bounded by the time limit; fuel metering is not start-up cost
 
-    if wasm_runtime.cli is None:
-        pytest.skip(wasm_runtime.unavailable.get("cli", "no Wasm CLI"))
     cli = wasm_runtime.cli
     hello = builds.wat("hello.wat")
     run = cli.run(hello.path, unmetered)
@@ -62,11 +60,10 @@ def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tm
                         unit="ms", engine=cli.engine, budget="3s", reference=spawn)
 
     artefact = cli.precompile(hello.path, tmp_path)
-    if artefact is not None:
-        assert cli.run_precompiled(artefact, unmetered).stdout == b"hello\n"
-        perf.measure(f"wasm.cold_start.process_precompiled.{cli.precompiled_engine.slug}",
-                     lambda: cli.run_precompiled(artefact, unmetered), unit="ms", engine=cli.precompiled_engine,
-                     budget="3s", reference=spawn)
+    assert cli.run_precompiled(artefact, unmetered).stdout == b"hello\n"
+    perf.measure(f"wasm.cold_start.process_precompiled.{cli.precompiled_engine.slug}",
+                 lambda: cli.run_precompiled(artefact, unmetered), unit="ms", engine=cli.precompiled_engine,
+                 budget="3s", reference=spawn)
 
     native_build = builds.native("hello.c")
     native = NativeProgram(native_build.path, _native_engine(native_build))

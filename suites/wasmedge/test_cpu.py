@@ -43,8 +43,6 @@ def test_kernel_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
     from pytest_perfdata.backends.wasm import Limits
     from pytest_perfdata.record import Engine
 
-    if wasm_runtime.cli is None:
-        pytest.skip(wasm_runtime.unavailable.get("cli", "no Wasm CLI"))
     cli = wasm_runtime.cli
     module = builds.wasi("kernel.c")
     native_build = builds.native("kernel.c")

@@ -65,8 +65,6 @@ def test_process_peak_memory(perf, wasm_runtime, builds) -> None:
     from pytest_perfdata.backends.peak_rss import PeakRss
     from pytest_perfdata.record import Engine
 
-    if wasm_runtime.cli is None:
-        pytest.skip(wasm_runtime.unavailable.get("cli", "no Wasm CLI"))
     try:
         peak = PeakRss(builds.builder.cache_dir)
     except NativeUnavailable as reason:

@@ -18,11 +18,9 @@ def test_module_and_rootfs_size(perf, wasm_runtime, builds, tmp_path) -> None:
                              notes=(f"built with {hello.toolchain}",))
     perf.record_value("wasm.size.hello_wat", builds.wat("hello.wat").path.stat().st_size, unit="B")
     perf.record_value("wasm.size.kernel_c", builds.wasi("kernel.c").path.stat().st_size / 1024, unit="KiB")
-    if wasm_runtime.cli is not None:
-        artefact = wasm_runtime.cli.precompile(hello.path, tmp_path)
-        if artefact is not None:
-            perf.record_value(f"wasm.size.hello_c_precompiled.{wasm_runtime.cli.precompiled_engine.slug}",
-                              artefact.stat().st_size / 1024, unit="KiB", engine=wasm_runtime.cli.precompiled_engine)
+    artefact = wasm_runtime.cli.precompile(hello.path, tmp_path)
+    perf.record_value(f"wasm.size.hello_c_precompiled.{wasm_runtime.cli.precompiled_engine.slug}",
+                      artefact.stat().st_size / 1024, unit="KiB", engine=wasm_runtime.cli.precompiled_engine)
     try:
         bundle = build_bundle(tmp_path / "bundle", ["echo", "hello"])
     except ContainerUnavailable as reason:
