@@ -33,6 +33,14 @@ class Builds:
     def native(self, name: str) -> Workload:
         return self._get(self.builder.native, name)
 
+    def native_program(self, name: str):  # type: ignore[no-untyped-def]
+        """The static native build as a runnable program whose engine names its toolchain."""
+        from pytest_perfdata.backends.native import NativeProgram
+        from pytest_perfdata.record import Engine
+
+        build = self.native(name)
+        return NativeProgram(build.path, Engine("native", build.toolchain, "static"))
+
     def shared_library(self, name: str):  # type: ignore[no-untyped-def]
         """The C source as a shared library, to call its functions natively through ctypes."""
         from pytest_perfdata.backends.native import NativeUnavailable, build_native

@@ -45,7 +45,7 @@ def test_precompiled_cold_start(perf, embedded, builds) -> None:
 
 def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tmp_path) -> None:
     """Launch → exit of hello world: Wasm CLI, precompiled Wasm, runc container, native binary."""
-    from pytest_perfdata.backends.native import NativeProgram, run_native
+    from pytest_perfdata.backends.native import run_native
     from pytest_perfdata.backends.oci import build_bundle
     from pytest_perfdata.backends.process import SPAWN_REFERENCE as spawn
     from pytest_perfdata.backends.wasm import Limits
@@ -65,8 +65,7 @@ def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tm
                  lambda: cli.run_precompiled(artefact, unmetered), unit="ms", engine=cli.precompiled_engine,
                  budget="3s", reference=spawn)
 
-    native_build = builds.native("hello.c")
-    native = NativeProgram(native_build.path, _native_engine(native_build))
+    native = builds.native_program("hello.c")
     assert run_native(native).stdout.startswith(b"hello")
     perf.measure("native.cold_start.process", lambda: run_native(native), unit="ms",
                          engine=native.engine, budget="3s", reference=spawn)
@@ -85,8 +84,3 @@ def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tm
     perf.compare("ratio.cold_start.container_vs_wasm", lambda: containers.run(bundle),
                  lambda: cli.run(hello.path, unmetered), engines=(containers.engine, cli.engine), budget="4s")
 
-
-def _native_engine(build):  # type: ignore[no-untyped-def]
-    from pytest_perfdata.record import Engine
-
-    return Engine("native", build.toolchain, "static")

@@ -39,14 +39,12 @@ def test_kernel_in_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
 
 
 def test_kernel_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
-    from pytest_perfdata.backends.native import NativeProgram, run_native
+    from pytest_perfdata.backends.native import run_native
     from pytest_perfdata.backends.wasm import Limits
-    from pytest_perfdata.record import Engine
 
     cli = wasm_runtime.cli
     module = builds.wasi("kernel.c")
-    native_build = builds.native("kernel.c")
-    native = NativeProgram(native_build.path, Engine("native", native_build.toolchain, "static"))
+    native = builds.native_program("kernel.c")
     limits = Limits(fuel=None, timeout_s=60)
     assert cli.run(module.path, limits).stdout == run_native(native).stdout == b"148933\n"
     perf.measure(f"wasm.cpu.kernel_process.{cli.engine.slug}", lambda: cli.run(module.path, limits),

@@ -63,7 +63,6 @@ def test_process_peak_memory(perf, wasm_runtime, builds) -> None:
     """Peak RSS of one hello-world run: Wasm CLI against the native binary (the "few MB" claim)."""
     from pytest_perfdata.backends.native import NativeUnavailable
     from pytest_perfdata.backends.peak_rss import PeakRss
-    from pytest_perfdata.record import Engine
 
     try:
         peak = PeakRss(builds.builder.cache_dir)
@@ -71,11 +70,11 @@ def test_process_peak_memory(perf, wasm_runtime, builds) -> None:
         pytest.skip(str(reason))
     cli = wasm_runtime.cli
     argv = [str(a) for a in cli.run_argv(builds.wat("hello.wat").path)]
-    native_build = builds.native("hello.c")
-    native = [str(native_build.path)]
+    native_program = builds.native_program("hello.c")
+    native = [str(native_program.path)]
     wasm = perf.record_samples(f"wasm.memory.process_peak.{cli.engine.slug}",
                                [peak.measure(argv) / 1024**2 for _ in range(10)], unit="MiB", engine=cli.engine)
     floor = perf.record_samples("native.memory.process_peak",
                                 [peak.measure(native) / 1024**2 for _ in range(10)], unit="MiB",
-                                engine=Engine("native", native_build.toolchain, "static"))
+                                engine=native_program.engine)
     perf.record_ratio("ratio.memory.process_peak.wasm_vs_native", wasm, floor)
