@@ -11,10 +11,11 @@ The parent calls :func:`run_fresh` with a JSON-able job; the child module ends w
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from .process import run_bounded
 
 __all__ = ["FreshProcessError", "answer_fresh", "run_fresh"]
 
@@ -24,14 +25,14 @@ class FreshProcessError(RuntimeError):
 
 
 def run_fresh(module: str, job: Mapping[str, Any], *, label: str, timeout_s: float = 120.0) -> dict[str, Any]:
-    """Run ``python -m module`` with ``job`` on stdin and return the JSON object it printed last."""
-    done = subprocess.run(
-        [sys.executable, "-m", module], input=json.dumps(job).encode(), capture_output=True,
-        timeout=timeout_s, check=False,
-    )
-    if done.returncode != 0:
+    """Run ``python -m module`` with ``job`` on stdin and return the JSON object it printed last.
+
+    Bounded like every child: past ``timeout_s`` its process group is killed (RunTimeout).
+    """
+    done = run_bounded([sys.executable, "-m", module], input=json.dumps(job).encode(), timeout_s=timeout_s)
+    if done.exit_code != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise FreshProcessError(f"{label} child exited {done.returncode}: {' | '.join(tail)}")
+        raise FreshProcessError(f"{label} child exited {done.exit_code}: {' | '.join(tail)}")
     answer: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
     return answer
 

@@ -423,9 +423,7 @@ class _OciCli:
                     self._end_foreground(cid, process)
                     raise
         finally:
-            if (self.state_root / cid).exists():
-                self._delete(cid)
-            self._live.discard(cid)
+            self._force_delete(cid)
         return CompletedRun(process.returncode, stdout, stderr)
 
     def start_detached(
@@ -585,10 +583,12 @@ class _OciCli:
         (self._pid_dir / cid).unlink(missing_ok=True)
 
     def _force_delete(self, cid: str) -> None:
+        """Delete what the runtime left of ``cid`` (checked by a stat, not one more process) and forget it."""
         if (self.state_root / cid).exists():
             self._delete(cid)
-        self._live.discard(cid)
-        (self._pid_dir / cid).unlink(missing_ok=True)
+        else:
+            self._live.discard(cid)
+            (self._pid_dir / cid).unlink(missing_ok=True)
 
     def _end_foreground(self, cid: str, process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
         """Stop a foreground run that must end now: container first, then the runtime itself."""

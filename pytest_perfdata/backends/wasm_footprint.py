@@ -11,7 +11,7 @@ density. In the long test process the same ramp read 4 KiB per instance in one s
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, final
 
@@ -77,9 +77,8 @@ def _child(job: dict[str, Any]) -> dict[str, Any]:
         if now - start >= job["budget"]:
             stopped = f"memory budget of {job['budget'] // 1024**2} MiB reached"
             break
-    engine = embedded.engine
     return {
-        "engine": {"name": engine.name, "version": engine.version, "mode": engine.mode},
+        "engine": asdict(embedded.engine),
         "per_instance": per_instance,
         "instances": len(alive),
         "held": max(_private_now() - start, 1),

@@ -25,7 +25,7 @@ from typing import Final, Literal, final
 
 from .._atomic import write_text_atomically
 from ._text import first_line, package_version
-from .native import NativeBuildError, NativeUnavailable, build_native
+from .native import CFLAGS, NativeBuildError, NativeUnavailable, build_native
 from .process import CompletedRun, RunTimeout, run_bounded
 
 __all__ = [
@@ -137,7 +137,7 @@ class WorkloadBuilder:
         if clang is None or shutil.which("wasm-ld") is None:
             missing = "clang" if clang is None else "wasm-ld (lld)"
             raise WorkloadUnavailable(f"{missing} for wasm32-wasi not found: {CLANG_WASI_HINT}")
-        return self._compile_c(source, "wasi", clang, _WASI_FLAGS, ".wasm", CLANG_WASI_HINT)
+        return self._compile_wasi(source, clang)
 
     def native(self, source: Path | str, *, static: bool = True) -> Workload:
         """The same C built natively (``gcc -O2``, static by default): the floor for Wasm.
@@ -153,21 +153,15 @@ class WorkloadBuilder:
         except NativeBuildError as exc:
             raise WorkloadBuildError(str(exc)) from None
         digest = program.path.name.rsplit("-", 1)[-1]
-        toolchain = f"{program.engine.version} -O2{' -static' if static else ''}"
+        toolchain = " ".join([program.engine.version, *CFLAGS, *(["-static"] if static else [])])
         return Workload(program.path, source, "native", toolchain, digest)
 
     # -- machinery -------------------------------------------------------------------------
 
-    def _compile_c(
-        self,
-        source: Path,
-        kind: Kind,
-        compiler: str,
-        flags: tuple[str, ...],
-        suffix: str,
-        hint: str,
-    ) -> Workload:
+    def _compile_wasi(self, source: Path, compiler: str) -> Workload:
         """Compile on a miss; on failure a hello-world probe tells a missing sysroot from a bug."""
+        kind: Kind = "wasi"
+        flags = _WASI_FLAGS
         text = _read(source)
         identity = _tool_identity(compiler)
         digest = _digest(kind, text, identity, *flags)
@@ -178,7 +172,7 @@ class WorkloadBuilder:
             if done.exit_code == 0:
                 return
             if not self._probe(compiler, flags):
-                raise WorkloadUnavailable(f"{name} cannot build a hello world for {kind}: {hint}")
+                raise WorkloadUnavailable(f"{name} cannot build a hello world for {kind}: {CLANG_WASI_HINT}")
             message = first_line(done.stderr.decode(errors="replace")) or "compiler failed"
             raise WorkloadBuildError(f"{source}: {message}")
 
@@ -187,7 +181,7 @@ class WorkloadBuilder:
             version = first_line(done.stdout.decode(errors="replace")) or name
             return f"{version} {' '.join(flags)}".strip()
 
-        return self._cached(source, kind, suffix, digest, describe, make)
+        return self._cached(source, kind, ".wasm", digest, describe, make)
 
     def _probe(self, compiler: str, flags: tuple[str, ...]) -> bool:
         with tempfile.TemporaryDirectory(prefix="perfdata-probe-") as tmp:
