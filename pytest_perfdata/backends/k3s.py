@@ -600,10 +600,6 @@ class K3sCluster:
 
     # -- records
 
-    @property
-    def server_version(self) -> str:
-        return self.facts.server_version
-
     def engine(self, node: NodeFacts) -> Engine:
         """What a record names as its engine: K3s's version, and the node with its architecture."""
         return Engine("k3s", self.facts.server_version, f"{node.name}/{node.architecture}")

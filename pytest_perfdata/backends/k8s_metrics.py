@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, final
 
-from ..stats import quantile
+from ..stats import Summary, summarize
 
 __all__ = [
     "CL2_PHASES",
@@ -26,7 +26,6 @@ __all__ = [
     "MemoryReport",
     "NodeFacts",
     "NotReadyPod",
-    "Quantiles",
     "Resources",
     "RuntimeClassFacts",
     "StartupReport",
@@ -321,21 +320,8 @@ class WatchEvent:
         return {"type": self.type, "receivedAt": self.received_at, "object": self.object}
 
 
-@final
-@dataclass(frozen=True, slots=True)
-class Quantiles:
-    """P50/P90/P99/max of some samples (type-7 quantiles, like the rest of the plugin)."""
-
-    n: int
-    p50: float
-    p90: float
-    p99: float
-    max: float
-
-
-def quantiles(samples: Sequence[float]) -> Quantiles:
-    ordered = sorted(samples)
-    return Quantiles(len(ordered), quantile(ordered, 0.5), quantile(ordered, 0.9), quantile(ordered, 0.99), ordered[-1])
+#: P50/P90/P99/max (and the rest) of some samples: the plugin's own summary, type-7 quantiles.
+quantiles: Final = summarize
 
 
 def is_ready(pod: Json) -> bool:
@@ -679,7 +665,7 @@ class MemoryReport:
     def average_bytes(self) -> float:
         return sum(self.pod_bytes) / len(self.pods) if self.pods else float("nan")
 
-    def pod_quantiles(self) -> Quantiles:
+    def pod_quantiles(self) -> Summary:
         return quantiles(self.pod_bytes)
 
 

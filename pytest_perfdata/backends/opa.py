@@ -674,8 +674,9 @@ class OpaWasmEngine:
             bundle = self.bundle
         else:
             assert self.opa is not None
-            built = not wasm_bundle_path(self.opa, policy, self._cache_dir).is_file()
-            bundle = build_wasm_bundle(self.opa, policy, self._cache_dir)
+            cached = wasm_bundle_path(self.opa, policy, self._cache_dir)
+            built = not cached.is_file()
+            bundle = build_wasm_bundle(self.opa, policy, self._cache_dir) if built else cached
         wasm, data, rego = _read_wasm_bundle(bundle)
         if self.bundle is not None and rego and sorted(rego) != sorted(text for _, text in sources):
             raise PolicyError(
@@ -1277,6 +1278,18 @@ def parse_bench_json(text: str) -> dict[str, float]:
 # -- selection ----------------------------------------------------------------------------------
 
 
+def _makers(
+    opa_path: str | None, opa_url: str | None, bundle: Path | None
+) -> dict[str, Callable[[], PolicyEngine]]:
+    """How to start each engine of :data:`ENGINE_NAMES`; starting one checks that it works."""
+    return {
+        "rego-cpp": RegoCppEngine,
+        "opa-go": OpaGoEngine,
+        "wasm": lambda: OpaWasmEngine(opa_path, bundle=bundle),
+        "http": lambda: OpaHttpEngine(opa_path, opa_url=opa_url),
+    }
+
+
 def available_engines(
     *,
     opa_path: str | None = None,
@@ -1290,13 +1303,7 @@ def available_engines(
     """
     found: dict[str, PolicyEngine] = {}
     missing: dict[str, str] = {}
-    makers: dict[str, Callable[[], PolicyEngine]] = {
-        "rego-cpp": RegoCppEngine,
-        "opa-go": OpaGoEngine,
-        "wasm": lambda: OpaWasmEngine(opa_path, bundle=bundle),
-        "http": lambda: OpaHttpEngine(opa_path, opa_url=opa_url),
-    }
-    for name, make in makers.items():
+    for name, make in _makers(opa_path, opa_url, bundle).items():
         try:
             found[name] = make()
         except PolicyUnavailable as exc:
@@ -1319,20 +1326,15 @@ def select_engine(
         raise ValueError(
             f"unknown policy engine {choice!r}: expected auto, {', '.join(ENGINE_NAMES)}"
         )
+    name = choice
+    if choice == "auto":
+        try:
+            find_opa(opa_path)
+            name = "wasm"
+        except PolicyUnavailable:
+            name = "rego-cpp"
     try:
-        if choice == "auto":
-            try:
-                find_opa(opa_path)
-            except PolicyUnavailable:
-                return RegoCppEngine()
-            return OpaWasmEngine(opa_path, bundle=bundle)
-        if choice == "rego-cpp":
-            return RegoCppEngine()
-        if choice == "opa-go":
-            return OpaGoEngine()
-        if choice == "wasm":
-            return OpaWasmEngine(opa_path, bundle=bundle)
-        return OpaHttpEngine(opa_path, opa_url=opa_url)
+        return _makers(opa_path, opa_url, bundle)[name]()
     except PolicyUnavailable as exc:
         raise PolicyUnavailable(_with_alternatives(choice, str(exc))) from None
 

@@ -7,7 +7,7 @@ for agreement and side-by-side figures. Missing engines skip with a one-line rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,10 +72,6 @@ class EngineSet:
     def close(self) -> None:
         for loaded in self.loaded:
             loaded.close()
-        for engine in self.engines.values():
-            closer: Callable[[], None] | None = getattr(engine, "close", None)
-            if closer is not None:
-                closer()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import pytest
 
 from pytest_perfdata.backends.k3s import (
     K3sCluster,
+    K3sSettings,
     K3sUnavailable,
     RuntimeChoice,
     describe_error,
@@ -19,8 +20,7 @@ from pytest_perfdata.backends.k3s import (
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One test per runtime of ``--perf-k3s-runtime-classes``; absent ones skip, saying which exist."""
     if "runtime_name" in metafunc.fixturenames:
-        names = [n.strip() for n in str(metafunc.config.getoption("perf_k3s_runtime_classes")).split(",") if n.strip()]
-        metafunc.parametrize("runtime_name", names)
+        metafunc.parametrize("runtime_name", K3sSettings.from_options(metafunc.config.getoption).runtime_classes)
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ STATS_WAIT_S = 90.0
 
 def _figures(samples_bytes) -> str:  # type: ignore[no-untyped-def]
     q = quantiles(samples_bytes)
-    mean = sum(samples_bytes) / len(samples_bytes)
-    return (f"average {mean / MIB:.3f} MiB, P90 {q.p90 / MIB:.3f} MiB, max {q.max / MIB:.3f} MiB "
+    return (f"average {q.mean / MIB:.3f} MiB, P90 {q.p90 / MIB:.3f} MiB, max {q.max / MIB:.3f} MiB "
             f"over {q.n}")
 
 

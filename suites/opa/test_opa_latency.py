@@ -23,7 +23,7 @@ def test_latency_small(perf, opa_policy, policy_name) -> None:
     review = INPUTS["small"]
     assert loaded.evaluate(review) in ([], {"allowed": True, "deny": []})
     engine = loaded.engine
-    record = perf.measure(f"opa.eval.{policy_name}.small.{engine.name}-{engine.mode}",
+    record = perf.measure(f"opa.eval.{policy_name}.small.{engine.slug}",
                           lambda: loaded.evaluate(review), unit="ms", statistic="p99", engine=engine, budget="3s")
     assert record.summary.n >= 528 or record.interval.high == float("inf")
 
@@ -33,7 +33,7 @@ def test_latency_large(perf, opa_policy) -> None:
     review = INPUTS["large"]
     assert loaded.evaluate(review) == {"allowed": True, "deny": []}
     engine = loaded.engine
-    perf.measure(f"opa.eval.admission.large.{engine.name}-{engine.mode}", lambda: loaded.evaluate(review),
+    perf.measure(f"opa.eval.admission.large.{engine.slug}", lambda: loaded.evaluate(review),
                  unit="ms", statistic="p90", engine=engine, budget="3s")
 
 
@@ -54,6 +54,6 @@ def test_single_core_qps(perf, opa_policy) -> None:
     finally:
         os.sched_setaffinity(0, original)
     engine = loaded.engine
-    perf.record_samples(f"opa.qps.admission.small.{engine.name}-{engine.mode}", windows, unit="qps",
+    perf.record_samples(f"opa.qps.admission.small.{engine.slug}", windows, unit="qps",
                         better="higher", engine=engine,
                         notes=(f"pinned to CPU {min(original)}; 8 windows of 0.4 s",))
