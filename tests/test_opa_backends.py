@@ -507,8 +507,8 @@ def make_bundle(tmp_path: Path, wasm: Path, rego: Path | None = None) -> Path:
 
 def test_wasm_abi_host_round_trip(echo_wasm: Path, tmp_path: Path) -> None:
     engine = OpaWasmEngine(bundle=make_bundle(tmp_path, echo_wasm))
-    assert engine.engine.name == "opa" and engine.engine.version == "unknown"
-    assert engine.engine.mode.startswith("wasm, prebuilt bundle (wasmtime ")
+    assert engine.engine.name == "opa" and engine.engine.version.startswith("unknown + wasmtime ")
+    assert engine.engine.slug == "opa-wasm-prebuilt"  # no version in a metric's name
     with engine.load(Policy("echo", (DATA / "echo.rego",), "test/echo")) as echo:
         assert echo.artefact_bytes == echo_wasm.stat().st_size
         document = {"a": [1, 2.5, None, True], "é": {"nested": "ü"}}
@@ -538,7 +538,7 @@ def test_wasm_engine_builds_with_the_cli(
 ) -> None:
     monkeypatch.setenv("PYTEST_PERFDATA_CACHE", str(tmp_path / "cache"))
     engine = OpaWasmEngine(fake_opa)
-    assert engine.engine.version == "1.99.0" and engine.engine.mode.startswith("wasm (wasmtime ")
+    assert engine.engine.version.startswith("1.99.0 + wasmtime ") and engine.engine.slug == "opa-wasm"
     policy = Policy("echo", (DATA / "echo.rego",), "test/echo")
     with engine.load(policy) as first, engine.load(policy) as second:
         assert first.evaluate({"k": 1}) == second.evaluate({"k": 1}) == {"k": 1}

@@ -10,7 +10,9 @@ Four engines implement :class:`PolicyEngine`:
   ``opa-golib-python-bindings`` (``Engine("opa", <OPA version>, "go-inprocess")``).
 * :class:`OpaWasmEngine` — ``opa build -t wasm`` (cached by content hash) or a prebuilt bundle,
   run in wasmtime-py through OPA's Wasm ABI by :class:`_OpaWasmModule`
-  (``Engine("opa", <version>, "wasm (wasmtime …)")``).
+  (``Engine("opa", "<version> + wasmtime <version>", "wasm")``; ``wasm-prebuilt`` for a given
+  bundle). The mode is a metric's suffix, so versions stay out of it: an upgrade must not
+  rename every baseline.
 * :class:`OpaHttpEngine` — ``opa run --server`` on a loopback port (or an existing server), one
   ``POST /v1/data/<entrypoint>`` per evaluation (``Engine("opa", <version>, "http")``).
 
@@ -655,15 +657,15 @@ class OpaWasmEngine:
         self._wasmtime = wasmtime
         self._cache_dir = cache_dir
         self.bundle = Path(bundle) if bundle is not None else None
-        runtime = f"wasmtime {package_version('wasmtime')}"
+        runtime = f"+ wasmtime {package_version('wasmtime')}"
         if self.bundle is not None:
             if not self.bundle.is_file():
                 raise PolicyUnavailable(f"Wasm bundle {self.bundle} does not exist")
             self.opa: Path | None = None
-            self.engine = Engine("opa", "unknown", f"wasm, prebuilt bundle ({runtime})")
+            self.engine = Engine("opa", f"unknown {runtime}", "wasm-prebuilt")
         else:
             self.opa = find_opa(opa_path)
-            self.engine = Engine("opa", opa_version(self.opa), f"wasm ({runtime})")
+            self.engine = Engine("opa", f"{opa_version(self.opa)} {runtime}", "wasm")
 
     def load(self, policy: Policy) -> OpaWasmPolicy:
         sources = policy.sources()
