@@ -187,6 +187,12 @@ class Policy:
                 raise PolicyError(f"{path}: cannot read policy source: {exc}", file=str(path))
         return tuple(out)
 
+    def checked_sources(self) -> tuple[tuple[str, str], ...]:
+        """:meth:`sources`, once :func:`check_entrypoint` found the entrypoint defined in them."""
+        sources = self.sources()
+        check_entrypoint(self, sources)
+        return sources
+
 
 @runtime_checkable
 class LoadedPolicy(Protocol):
@@ -247,8 +253,7 @@ class RegoCppEngine:
         self.engine = Engine("rego-cpp", str(regopy.__version__), "regopy")
 
     def load(self, policy: Policy) -> RegoCppPolicy:
-        sources = policy.sources()
-        check_entrypoint(policy, sources)
+        sources = policy.checked_sources()
         regopy = self._regopy
         started = time.perf_counter()
         interpreter = regopy.Interpreter()
@@ -484,8 +489,7 @@ class OpaGoEngine:
         self.engine = Engine("opa", _golib_opa_version(), "go-inprocess")
 
     def load(self, policy: Policy) -> OpaGoPolicy:
-        sources = policy.sources()
-        check_entrypoint(policy, sources)
+        sources = policy.checked_sources()
         bindings = self._bindings
         started = time.perf_counter()
         engine = bindings.OpaEngine()
@@ -668,8 +672,7 @@ class OpaWasmEngine:
             self.engine = Engine("opa", f"{opa_version(self.opa)} {runtime}", "wasm")
 
     def load(self, policy: Policy) -> OpaWasmPolicy:
-        sources = policy.sources()
-        check_entrypoint(policy, sources)
+        sources = policy.checked_sources()
         started = time.perf_counter()
         built = False
         if self.bundle is not None:
@@ -955,8 +958,7 @@ class OpaHttpEngine:
             self.engine = Engine("opa", opa_version(self.opa), "http")
 
     def load(self, policy: Policy) -> OpaHttpPolicy:
-        sources = policy.sources()
-        check_entrypoint(policy, sources)
+        sources = policy.checked_sources()
         if self.opa_url is not None:
             return self._upload(policy, sources)
         assert self.opa is not None
@@ -1197,8 +1199,7 @@ def opa_bench(
     if target not in ("rego", "wasm"):
         raise ValueError(f"opa bench target must be 'rego' or 'wasm', not {target!r}")
     cli = find_opa(opa)
-    sources = policy.sources()
-    check_entrypoint(policy, sources)
+    policy.checked_sources()  # a typo in the entrypoint fails here, not inside opa bench
     with tempfile.TemporaryDirectory(prefix="perfdata-opa-bench-") as scratch:
         input_file = Path(scratch) / "input.json"
         input_file.write_text(json.dumps(input), encoding="utf-8")
