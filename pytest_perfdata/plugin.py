@@ -81,8 +81,21 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+#: The engine families' fixture modules: light to import (each loads its engine on first use).
+_FIXTURE_MODULES = (
+    "pytest_perfdata.engines.wasm.fixtures",
+    "pytest_perfdata.engines.oci.fixtures",
+    "pytest_perfdata.engines.build.fixtures",
+    "pytest_perfdata.engines.opa.fixtures",
+    "pytest_perfdata.engines.k8s.fixtures",
+)
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     group = parser.getgroup("perfdata", "performance figures as tests (pytest-perfdata)")
+    for name in _FIXTURE_MODULES:
+        if pluginmanager.get_plugin(name) is None:
+            pluginmanager.import_plugin(name)
     for dest, (help_text, type_) in _INI_OPTIONS.items():
         flag = "--" + dest.replace("_", "-")
         choices = _CHOICES.get(dest)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, SSLError
 
-from pytest_perfdata.backends.k3s import (
+from pytest_perfdata.engines.k8s.cluster import (
     DEFAULT_IMAGE,
     DEFAULT_WASM_IMAGE,
     Connection,
@@ -48,7 +48,7 @@ from pytest_perfdata.backends.k3s import (
     run_namespace_name,
     sweep_stale_namespaces,
 )
-from pytest_perfdata.backends.k8s_metrics import cluster_facts
+from pytest_perfdata.engines.k8s.metrics import cluster_facts
 
 DATA = Path(__file__).parent / "data" / "k8s"
 TOKEN = "sekrit-token-0123456789abcdef"

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_perfdata.backends.k8s_metrics import (
+from pytest_perfdata.engines.k8s.metrics import (
     MAX_NOT_READY_RATIO,
     WatchEvent,
     cl2_latencies,

@@ -34,8 +34,8 @@ def test_process_memory_of_a_missing_process_says_so() -> None:
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not found: apt-get install gcc libc6-dev")
 def test_peak_rss_sees_the_command_not_python(tmp_path: Path) -> None:
     """A 40 MiB allocation reads as ≥ 40 MiB; a 1 MiB one reads far below Python's own size."""
-    from pytest_perfdata.backends.native import build_native
-    from pytest_perfdata.backends.peak_rss import PeakRss
+    from pytest_perfdata.engines.build.native import build_native
+    from pytest_perfdata.engines.build.peak_rss import PeakRss
 
     source = tmp_path / "allocates.c"
     source.write_text(ALLOCATES)
@@ -47,7 +47,7 @@ def test_peak_rss_sees_the_command_not_python(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not found: apt-get install gcc libc6-dev")
 def test_peak_rss_reports_a_failing_command(tmp_path: Path) -> None:
-    from pytest_perfdata.backends.peak_rss import PeakRss
+    from pytest_perfdata.engines.build.peak_rss import PeakRss
 
     with pytest.raises(RuntimeError, match="exited 1"):
         PeakRss(tmp_path).measure(["false"])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_perfdata.backends import native
-from pytest_perfdata.backends.native import (
+from pytest_perfdata.engines.build import native
+from pytest_perfdata.engines.build.native import (
     NativeBuildError,
     NativeProgram,
     NativeUnavailable,
@@ -18,7 +18,7 @@ from pytest_perfdata.backends.native import (
     build_native,
     run_native,
 )
-from pytest_perfdata.backends.oci import _is_static_elf
+from pytest_perfdata.engines.oci import _is_static_elf
 
 HELLO = r"""
 #include <stdio.h>

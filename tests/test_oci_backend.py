@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_perfdata.backends import oci
-from pytest_perfdata.backends.oci import (
+from pytest_perfdata.engines import oci
+from pytest_perfdata.engines.oci import (
     DEFAULT_APPLETS,
     Bundle,
     ContainerUnavailable,

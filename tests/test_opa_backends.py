@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_perfdata.backends import opa
-from pytest_perfdata.backends.opa import (
+from pytest_perfdata.engines import opa
+from pytest_perfdata.engines.opa import (
     OpaHttpEngine,
     OpaWasmEngine,
     Policy,
@@ -42,7 +42,7 @@ from pytest_perfdata.backends.opa import (
     select_engine,
     wasm_cache_key,
 )
-from pytest_perfdata.backends.process import run_bounded
+from pytest_perfdata.engines.process import run_bounded
 from pytest_perfdata.record import Engine
 
 pytest.importorskip("regopy", reason="rego-cpp's Python binding: pip install regopy")
@@ -226,7 +226,7 @@ def test_policy_validates_its_entrypoint() -> None:
 GO_CHILD = """
 import json, sys
 from pathlib import Path
-from pytest_perfdata.backends.opa import OpaGoEngine, Policy, PolicyError, PolicyUnavailable, RegoCppEngine
+from pytest_perfdata.engines.opa import OpaGoEngine, Policy, PolicyError, PolicyUnavailable, RegoCppEngine
 job = json.loads(sys.argv[1])
 try:
     go = OpaGoEngine()
@@ -658,7 +658,7 @@ def test_engines_satisfy_the_protocols(rego_cpp: RegoCppEngine) -> None:
 
 def test_footprint_of_rego_cpp_comes_from_a_child_that_ran_it() -> None:
     """Memory figures only: the child really loaded and evaluated, and names its engine."""
-    from pytest_perfdata.backends.opa_footprint import engine_footprint
+    from pytest_perfdata.engines.opa.footprint import engine_footprint
 
     footprint = engine_footprint("rego-cpp", (TINY,), "perf/tiny/allow", ADMIN)
     assert footprint.engine == RegoCppEngine().engine
@@ -667,7 +667,7 @@ def test_footprint_of_rego_cpp_comes_from_a_child_that_ran_it() -> None:
 
 
 def test_footprint_of_a_broken_policy_is_an_error_with_the_child_s_reason() -> None:
-    from pytest_perfdata.backends.opa_footprint import FootprintError, engine_footprint
+    from pytest_perfdata.engines.opa.footprint import FootprintError, engine_footprint
 
     with pytest.raises(FootprintError, match=r"rego-cpp footprint child exited 1: .*syntax_error\.rego"):
         engine_footprint("rego-cpp", (DATA / "syntax_error.rego",), "perf/broken/allow", {})
@@ -675,7 +675,7 @@ def test_footprint_of_a_broken_policy_is_an_error_with_the_child_s_reason() -> N
 
 def test_footprint_refuses_the_http_engine() -> None:
     """The http engine's memory is the server's; measuring the client would name the wrong thing."""
-    from pytest_perfdata.backends.opa_footprint import engine_footprint
+    from pytest_perfdata.engines.opa.footprint import engine_footprint
 
     with pytest.raises(ValueError, match="only rego-cpp, opa-go, wasm"):
         engine_footprint("http", (TINY,), "perf/tiny/allow", ADMIN)

@@ -22,7 +22,7 @@ deny contains "no" if {
 
 TEST = """
 from pathlib import Path
-from pytest_perfdata.backends.opa import Policy
+from pytest_perfdata.engines.opa import Policy
 
 def test_decides(opa_policy):
     loaded = opa_policy.load(Policy("demo", (Path("demo.rego"),), "demo/deny"))

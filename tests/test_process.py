@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from pytest_perfdata.backends import process as process_module
-from pytest_perfdata.backends.process import RunTimeout, communicate_until_exit, run_bounded
+from pytest_perfdata.engines import process as process_module
+from pytest_perfdata.engines.process import RunTimeout, communicate_until_exit, run_bounded
 
 PYTHON = sys.executable
 

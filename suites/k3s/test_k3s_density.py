@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from pytest_perfdata.backends.k8s_metrics import DensityStop, density_stop, is_ready, is_stuck
+from pytest_perfdata.engines.k8s.metrics import DensityStop, density_stop, is_ready, is_stuck
 
 #: Measured once: a second attempt would start among the first attempt's pods and pod history.
 pytestmark = pytest.mark.perf(confirm=0)

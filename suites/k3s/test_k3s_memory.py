@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from pytest_perfdata.backends.k8s_metrics import (
+from pytest_perfdata.engines.k8s.metrics import (
     is_ready,
     memory_report,
     not_ready_reason,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_perfdata.backends.k8s_metrics import (
+from pytest_perfdata.engines.k8s.metrics import (
     KUBE_BURNER_CONDITIONS,
     is_ready,
     not_ready_reason,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from admission import EDGE_CASES, RULE_IDS
 
-from pytest_perfdata.backends.opa import Policy
+from pytest_perfdata.engines.opa import Policy
 
 POLICY_DIR = Path(__file__).parent / "policies"
 _ALL_FILES = tuple(sorted(POLICY_DIR.glob("*.rego")))

@@ -9,7 +9,7 @@ from opa_suite import INPUTS, POLICIES
 
 @pytest.mark.parametrize("target", ["rego", "wasm"])
 def test_opa_bench_beside_ours(perf, request, target) -> None:
-    from pytest_perfdata.backends.opa import PolicyUnavailable, find_opa, opa_bench, opa_version
+    from pytest_perfdata.engines.opa import PolicyUnavailable, find_opa, opa_bench, opa_version
     from pytest_perfdata.record import DataSource, Engine, SourceKind
 
     try:

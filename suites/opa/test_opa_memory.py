@@ -1,7 +1,7 @@
 """Memory of a loaded policy engine, and its growth over 100,000 evaluations (a leak check).
 
 Resident cost of the engine with the admission library loaded: RSS growth of fresh processes
-(``pytest_perfdata.backends.opa_footprint``, which says why RSS), because inside this
+(``pytest_perfdata.engines.opa.footprint``, which says why RSS), because inside this
 long-lived test process the allocator reuses pages earlier tests freed and "after minus
 before" reads as zero.
 
@@ -38,7 +38,7 @@ FRESH_PROCESSES = 5
 @pytest.mark.parametrize("engine_name", ["rego-cpp", "opa-go", "wasm"])
 def test_loaded_memory(perf, request, policy_engines, engine_name) -> None:
     """Resident memory a fresh process gains by importing the engine, loading the library, deciding once."""
-    from pytest_perfdata.backends.opa_footprint import engine_footprint
+    from pytest_perfdata.engines.opa.footprint import engine_footprint
 
     if engine_name not in policy_engines.engines:
         pytest.skip(policy_engines.missing.get(engine_name, f"{engine_name} not available"))

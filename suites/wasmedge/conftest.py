@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_perfdata.backends.wasm import WasmBackend
-from pytest_perfdata.backends.workloads import Workload, WorkloadBuilder, WorkloadUnavailable
+from pytest_perfdata.engines.wasm import WasmBackend
+from pytest_perfdata.engines.build.workloads import Workload, WorkloadBuilder, WorkloadUnavailable
 
 SOURCES = Path(__file__).parent / "workloads"
 
@@ -35,7 +35,7 @@ class Builds:
 
     def native_program(self, name: str):  # type: ignore[no-untyped-def]
         """The static native build as a runnable program whose engine names its toolchain."""
-        from pytest_perfdata.backends.native import NativeProgram
+        from pytest_perfdata.engines.build.native import NativeProgram
         from pytest_perfdata.record import Engine
 
         build = self.native(name)
@@ -43,7 +43,7 @@ class Builds:
 
     def shared_library(self, name: str):  # type: ignore[no-untyped-def]
         """The C source as a shared library, to call its functions natively through ctypes."""
-        from pytest_perfdata.backends.native import NativeUnavailable, build_native
+        from pytest_perfdata.engines.build.native import NativeUnavailable, build_native
 
         try:
             return build_native(SOURCES / name, self.builder.cache_dir, static=False, extra_flags=("-shared", "-fPIC"))

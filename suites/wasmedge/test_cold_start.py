@@ -45,10 +45,10 @@ def test_precompiled_cold_start(perf, embedded, builds) -> None:
 
 def test_process_cold_start_side_by_side(perf, request, wasm_runtime, builds, tmp_path) -> None:
     """Launch → exit of hello world: Wasm CLI, precompiled Wasm, runc container, native binary."""
-    from pytest_perfdata.backends.native import run_native
-    from pytest_perfdata.backends.oci import build_bundle
-    from pytest_perfdata.backends.process import SPAWN_REFERENCE as spawn
-    from pytest_perfdata.backends.wasm import Limits
+    from pytest_perfdata.engines.build.native import run_native
+    from pytest_perfdata.engines.oci import build_bundle
+    from pytest_perfdata.engines.spawn import SPAWN_REFERENCE as spawn
+    from pytest_perfdata.engines.wasm import Limits
 
     unmetered = Limits(fuel=None)  # bounded by the time limit; fuel metering is not start-up cost
 

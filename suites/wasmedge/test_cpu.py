@@ -17,7 +17,7 @@ N = 300_000  # primes below N: a few milliseconds of work
 
 
 def test_kernel_in_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
-    from pytest_perfdata.backends.wasm import Limits, WasmtimeEmbedded
+    from pytest_perfdata.engines.wasm import Limits, WasmtimeEmbedded
 
     if wasm_runtime.name != "wasmtime":
         pytest.skip(f"in-process kernel needs wasmtime-py; {wasm_runtime.name} runs only as a CLI here")
@@ -39,8 +39,8 @@ def test_kernel_in_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
 
 
 def test_kernel_process_wasm_vs_native(perf, wasm_runtime, builds) -> None:
-    from pytest_perfdata.backends.native import run_native
-    from pytest_perfdata.backends.wasm import Limits
+    from pytest_perfdata.engines.build.native import run_native
+    from pytest_perfdata.engines.wasm import Limits
 
     cli = wasm_runtime.cli
     module = builds.wasi("kernel.c")

@@ -22,7 +22,7 @@ CONTAINERS = 8
 
 def test_wasm_memory_per_instance_and_density(perf, embedded, builds) -> None:
     """Private memory per live instance (one sample per batch of 100), and instances per GiB."""
-    from pytest_perfdata.backends.wasm_footprint import instance_ramp
+    from pytest_perfdata.engines.wasm.footprint import instance_ramp
 
     ramp = instance_ramp(builds.wat("hello.wat").path, consume_fuel=embedded.consume_fuel, batch=INSTANCE_BATCH,
                          cap=DENSITY_CAP, budget_bytes=DENSITY_BUDGET)
@@ -39,7 +39,7 @@ def test_wasm_memory_per_instance_and_density(perf, embedded, builds) -> None:
 
 def test_container_memory_and_density(perf, container_runtime, tmp_path) -> None:
     """PSS per running busybox container, and the containers per GiB it implies."""
-    from pytest_perfdata.backends.oci import build_bundle
+    from pytest_perfdata.engines.oci import build_bundle
 
     bundle = build_bundle(tmp_path / "bundle", ["sleep", "600"])
     running = [container_runtime.start_detached(bundle) for _ in range(CONTAINERS)]
@@ -61,8 +61,8 @@ def test_container_memory_and_density(perf, container_runtime, tmp_path) -> None
 
 def test_process_peak_memory(perf, wasm_runtime, builds) -> None:
     """Peak RSS of one hello-world run: Wasm CLI against the native binary (the "few MB" claim)."""
-    from pytest_perfdata.backends.native import NativeUnavailable
-    from pytest_perfdata.backends.peak_rss import PeakRss
+    from pytest_perfdata.engines.build.native import NativeUnavailable
+    from pytest_perfdata.engines.build.peak_rss import PeakRss
 
     try:
         peak = PeakRss(builds.builder.cache_dir)

@@ -11,7 +11,7 @@ import pytest
 
 
 def test_module_and_rootfs_size(perf, wasm_runtime, builds, tmp_path) -> None:
-    from pytest_perfdata.backends.oci import ContainerUnavailable, build_bundle
+    from pytest_perfdata.engines.oci import ContainerUnavailable, build_bundle
 
     hello = builds.wasi("hello.c")
     wasm = perf.record_value("wasm.size.hello_c", hello.path.stat().st_size / 1024, unit="KiB",

@@ -18,9 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, final
 
-from ..memory import MemoryUnavailable, process_memory
-from ..record import Engine
-from .process import (
+from ...memory import MemoryUnavailable, process_memory
+from ...record import Engine
+from ..process import (
     CompletedRun,
     RunTimeout,
     communicate_until_exit,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import final
 
-from ..record import Engine
-from .process import CompletedRun, RunTimeout, run_bounded
+from ...record import Engine
+from ..process import CompletedRun, RunTimeout, run_bounded
 
 __all__ = [
     "CompletedRun",

@@ -1,12 +1,12 @@
 """Run a WASI module in a fresh process with wasmtime-py: the stand-in when no wasmtime CLI exists.
 
-``python -m pytest_perfdata.backends.wasm_launcher FILE [--fuel N|none] [--memory BYTES]
+``python -m pytest_perfdata.engines.wasm.launcher FILE [--fuel N|none] [--memory BYTES]
 [--timeout S] [--precompiled] [--invoke NAME] [ARGS...]``
 
 The module's stdout and stderr are this process's; the exit code is the module's
 (``proc_exit``), 0 when ``_start`` returns. A hit limit prints one line
 ``wasm_launcher: <fuel|timeout|memory> limit: …`` to stderr and exits 124, which
-:class:`~pytest_perfdata.backends.wasm.PythonLauncherCli` turns back into WasmLimitExceeded.
+:class:`~pytest_perfdata.engines.wasm.PythonLauncherCli` turns back into WasmLimitExceeded.
 Another trap exits 134, as the wasmtime CLI does.
 """
 
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .wasm import Limits, WasmError, WasmLimitExceeded, WasmtimeEmbedded
+from . import Limits, WasmError, WasmLimitExceeded, WasmtimeEmbedded
 
 LIMIT_EXIT = 124
 TRAP_EXIT = 134
@@ -33,7 +33,7 @@ def _fuel(text: str) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pytest_perfdata.backends.wasm_launcher")
+    parser = argparse.ArgumentParser(prog="python -m pytest_perfdata.engines.wasm.launcher")
     parser.add_argument(
         "file", type=Path, help="a .wasm module, or with --precompiled a serialized one"
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .opa import (
+from . import (
     LoadedPolicy,
     Policy,
     PolicyEngine,
@@ -60,7 +60,7 @@ class EngineSet:
 
     def load(self, engine: PolicyEngine, policy: Policy) -> LoadedPolicy:
         """Compile ``policy``; a policy that does not compile fails the asking test, with file:line."""
-        from .opa import PolicyError
+        from . import PolicyError
 
         try:
             loaded = engine.load(policy)

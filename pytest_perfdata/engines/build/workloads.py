@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, final
 
-from .._atomic import write_text_atomically
-from ._text import first_line, package_version
+from ..._atomic import write_text_atomically
+from .._text import first_line, package_version
+from ..cache import default_cache_dir
 from .native import CFLAGS, NativeBuildError, NativeUnavailable, build_native
-from .process import CompletedRun, RunTimeout, run_bounded
+from ..process import CompletedRun, RunTimeout, run_bounded
 
 __all__ = [
     "CLANG_WASI_HINT",
@@ -35,10 +36,9 @@ __all__ = [
     "WorkloadBuildError",
     "WorkloadBuilder",
     "WorkloadUnavailable",
-    "default_cache_dir",
 ]
 
-WORKLOADS_DIR: Final = Path(__file__).resolve().parents[2] / "suites" / "wasmedge" / "workloads"
+WORKLOADS_DIR: Final = Path(__file__).resolve().parents[3] / "suites" / "wasmedge" / "workloads"
 """The workload sources in a source checkout (not part of an installed wheel)."""
 
 CLANG_WASI_HINT: Final = "apt-get install clang lld wasi-libc libclang-rt-dev-wasm32"
@@ -59,19 +59,6 @@ class WorkloadUnavailable(Exception):
 
 class WorkloadBuildError(Exception):
     """The tool is there but the source did not build (a real error in the workload)."""
-
-
-def default_cache_dir() -> Path:
-    """Where built workloads (and copied runtime binaries) are kept between runs.
-
-    ``PYTEST_PERFDATA_CACHE`` wins, then ``$XDG_CACHE_HOME/pytest-perfdata``, then
-    ``~/.cache/pytest-perfdata``: outside the work tree, so builds survive ``git clean``.
-    """
-    explicit = os.environ.get("PYTEST_PERFDATA_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pytest-perfdata"
 
 
 @final
@@ -142,7 +129,7 @@ class WorkloadBuilder:
     def native(self, source: Path | str, *, static: bool = True) -> Workload:
         """The same C built natively (``gcc -O2``, static by default): the floor for Wasm.
 
-        Delegates to :func:`pytest_perfdata.backends.native.build_native`, so there is one native
+        Delegates to :func:`pytest_perfdata.engines.build.native.build_native`, so there is one native
         builder and one cache-key rule for it; its errors are translated to this module's.
         """
         source = Path(source)

@@ -1,9 +1,4 @@
-"""Backend fixtures and their options: a Wasm runtime, a container runtime, built workloads.
-
-Every fixture hands a test a real engine. When one is missing, the test is skipped with one
-line saying how to get it, and nothing is recorded for it: a record always names the engine
-that actually ran.
-"""
+"""The K3s cluster fixture and its options: a reachable cluster and a namespace of this run."""
 
 from __future__ import annotations
 
@@ -11,67 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from .oci import ContainerRuntime, ContainerUnavailable, select_container_runtime
-from .wasm import WasmBackend, WasmUnavailable, select_wasm_backend
-from .workloads import WorkloadBuilder
-
-__all__ = ["container_runtime", "wasm_runtime", "wasmedge_runtime", "workloads"]
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("perfdata")
-    group.addoption(
-        "--perf-wasm-runtime", dest="perf_wasm_runtime", choices=("auto", "wasmedge", "wasmtime"), default="auto",
-        help="runtime behind the wasm_runtime fixture: auto (WasmEdge when installed, else wasmtime)",
-    )
-    group.addoption(
-        "--perf-wasmedge", dest="perf_wasmedge", metavar="PATH", default=None,
-        help="the wasmedge executable (default: found on PATH)",
-    )
-
-
-@pytest.fixture(scope="session")
-def wasm_runtime(request: pytest.FixtureRequest) -> WasmBackend:
-    """The selected Wasm runtime (``--perf-wasm-runtime``); skips with the reason when missing."""
-    try:
-        return select_wasm_backend(
-            request.config.getoption("perf_wasm_runtime"), request.config.getoption("perf_wasmedge")
-        )
-    except WasmUnavailable as reason:
-        pytest.skip(str(reason))
-
-
-@pytest.fixture(scope="session")
-def wasmedge_runtime(wasm_runtime: WasmBackend) -> WasmBackend:
-    """Alias of ``wasm_runtime``, for suites written against WasmEdge's name."""
-    return wasm_runtime
-
-
-@pytest.fixture(scope="session")
-def container_runtime() -> Iterator[ContainerRuntime]:
-    """A real OCI runtime (runc, else crun) that has just run a container here; cleaned up after."""
-    try:
-        runtime = select_container_runtime()
-    except ContainerUnavailable as reason:
-        pytest.skip(str(reason))
-    try:
-        yield runtime
-    finally:
-        runtime.cleanup_all()
-
-
-@pytest.fixture(scope="session")
-def workloads() -> WorkloadBuilder:
-    """Builds workloads from source (WAT, WASI C, native C), cached by content hash."""
-    return WorkloadBuilder()
-
-
-# -- K3s --
-# A real Kubernetes (K3s) cluster for suites/k3s. Its options come through a second
-# ``pytest_addoption`` implementation (``specname``), so this block stands alone.
-
-from ..option_types import positive_int, positive_time
-from .k3s import (
+from ...option_types import positive_int, positive_time
+from .cluster import (
     DEFAULT_IMAGE,
     DEFAULT_WASM_IMAGE,
     K3sCluster,
@@ -81,8 +17,7 @@ from .k3s import (
 )
 
 
-@pytest.hookimpl(specname="pytest_addoption")
-def pytest_addoption_k3s(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("perfdata")
     group.addoption("--perf-kubeconfig", dest="perf_kubeconfig", metavar="PATH", default=None,
                     help="kubeconfig of the cluster for k3s_cluster (default: KUBECONFIG, ~/.kube/config, "
@@ -116,8 +51,8 @@ def k3s_cluster(request: pytest.FixtureRequest) -> Iterator[K3sCluster]:
     """A reachable cluster, its facts, and a namespace of this run, deleted afterwards; else a skip with why."""
     import os
 
-    from ..environment import machine_target
-    from ..plugin import RUN_KEY
+    from ...environment import machine_target
+    from ...plugin import RUN_KEY
 
     run = request.config.stash.get(RUN_KEY, None)
     target = run.settings.target if run is not None else machine_target()

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final, TypeVar, final
 
-from ..record import Engine
-from .k8s_metrics import (
+from ...record import Engine
+from .metrics import (
     ClusterFacts,
     NodeFacts,
     WatchEvent,

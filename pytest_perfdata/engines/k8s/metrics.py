@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, final
 
-from ..stats import Summary, summarize
+from ...stats import Summary, summarize
 
 __all__ = [
     "CL2_PHASES",

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final, final
 
-from ..measure import DriftReference
-
 #: Bytes a pipe reported writable takes without blocking (POSIX guarantees at least 512).
 _PIPE_BUF: Final = getattr(select, "PIPE_BUF", 512)
 
 __all__ = [
-    "SPAWN_REFERENCE",
     "CompletedRun",
     "RunTimeout",
     "communicate_until_exit",
@@ -273,13 +270,3 @@ def _drain(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
         process.kill()
         process.wait()
         return _as_bytes(expired.output), _as_bytes(expired.stderr)
-
-
-def _spawn_true() -> None:
-    run_bounded(["true"], timeout_s=10.0)
-
-
-#: Drift reference for process-level figures: what starting a trivial process costs right now.
-#: Process creation slows with system load (fork, exec, page faults) far more than a CPU loop
-#: does, so launch-to-exit timings are corrected by this rather than by the CPU loop.
-SPAWN_REFERENCE: Final = DriftReference("spawn-true", _spawn_true)
