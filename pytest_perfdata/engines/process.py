@@ -1,4 +1,4 @@
-"""Bounded child processes for backends: one CompletedRun type and one way to run with a timeout."""
+"""Bounded child processes for engines: one CompletedRun type, one way to run with a timeout."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final, final
 
+from ._text import first_line
+
 #: Bytes a pipe reported writable takes without blocking (POSIX guarantees at least 512).
 _PIPE_BUF: Final = getattr(select, "PIPE_BUF", 512)
 
@@ -20,6 +22,7 @@ __all__ = [
     "CompletedRun",
     "RunTimeout",
     "communicate_until_exit",
+    "kill_group",
     "run_bounded",
 ]
 
@@ -36,6 +39,26 @@ class CompletedRun:
     exit_code: int
     stdout: bytes
     stderr: bytes
+
+    @property
+    def error_output(self) -> bytes:
+        """The stream that explains a failure: stderr when it holds any text, else stdout.
+
+        Tools disagree on where their errors go. Most write them to stderr, but WasmEdge logs
+        through spdlog's default logger, which writes to stdout: a WasmEdge built without LLVM
+        says ``[error] Compilation is not supported!`` there and nothing on stderr. Every failed
+        tool run is explained from here, so no message is lost whichever stream carried it.
+        """
+        return self.stderr if self.stderr.strip() else self.stdout
+
+    @property
+    def error_text(self) -> str:
+        """:attr:`error_output` as text (undecodable bytes replaced, never an exception)."""
+        return self.error_output.decode(errors="replace")
+
+    def error_line(self) -> str:
+        """One line for an error message: the first line of :attr:`error_text`, else the exit code."""
+        return first_line(self.error_text) or f"exit {self.exit_code}"
 
 
 class RunTimeout(TimeoutError):

@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from . import WasmBackend, WasmUnavailable, select_wasm_backend
+from ...options import Option, add_options, option_value
 
-__all__ = ["wasm_runtime", "wasmedge_runtime"]
+if TYPE_CHECKING:
+    from . import WasmBackend
+
+__all__ = ["OPTIONS", "pytest_addoption", "wasm_runtime", "wasmedge_runtime"]
+
+#: The family's options; the core plugin adds every family's table.
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "perf_wasm_runtime",
+        "runtime behind the wasm_runtime fixture: auto (WasmEdge when installed, else wasmtime)",
+        default="auto",
+        choices=("auto", "wasmedge", "wasmtime"),
+    ),
+    Option(
+        "perf_wasmedge", "the wasmedge executable (default: found on PATH)", metavar="PATH"
+    ),
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("perfdata")
-    group.addoption(
-        "--perf-wasm-runtime", dest="perf_wasm_runtime", choices=("auto", "wasmedge", "wasmtime"), default="auto",
-        help="runtime behind the wasm_runtime fixture: auto (WasmEdge when installed, else wasmtime)",
-    )
-    group.addoption(
-        "--perf-wasmedge", dest="perf_wasmedge", metavar="PATH", default=None,
-        help="the wasmedge executable (default: found on PATH)",
-    )
+    """Temporary: until the core plugin adds every family's OPTIONS itself."""
+    add_options(parser, OPTIONS)
 
 
 @pytest.fixture(scope="session")
 def wasm_runtime(request: pytest.FixtureRequest) -> WasmBackend:
     """The selected Wasm runtime (``--perf-wasm-runtime``); skips with the reason when missing."""
+    from . import WasmUnavailable, select_wasm_backend
+
+    config = request.config
     try:
         return select_wasm_backend(
-            request.config.getoption("perf_wasm_runtime"), request.config.getoption("perf_wasmedge")
+            option_value(config, OPTIONS, "perf_wasm_runtime"),
+            option_value(config, OPTIONS, "perf_wasmedge"),
         )
     except WasmUnavailable as reason:
         pytest.skip(str(reason))

@@ -1,12 +1,15 @@
 """Run a WASI module in a fresh process with wasmtime-py: the stand-in when no wasmtime CLI exists.
 
+Started once per timed sample, so it imports only what it runs: the Wasm package's limits and
+errors and wasmtime-py (no records, no statistics, no subprocess machinery).
+
 ``python -m pytest_perfdata.engines.wasm.launcher FILE [--fuel N|none] [--memory BYTES]
 [--timeout S] [--precompiled] [--invoke NAME] [ARGS...]``
 
 The module's stdout and stderr are this process's; the exit code is the module's
 (``proc_exit``), 0 when ``_start`` returns. A hit limit prints one line
 ``wasm_launcher: <fuel|timeout|memory> limit: …`` to stderr and exits 124, which
-:class:`~pytest_perfdata.engines.wasm.PythonLauncherCli` turns back into WasmLimitExceeded.
+:class:`~pytest_perfdata.engines.wasm.launcher_cli.PythonLauncherCli` turns back into WasmLimitExceeded.
 Another trap exits 134, as the wasmtime CLI does.
 """
 
@@ -16,11 +19,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
-from . import Limits, WasmError, WasmLimitExceeded, WasmtimeEmbedded
+from . import Limits, WasmError, WasmLimitExceeded
+from .wasmtime_embedded import WasmtimeEmbedded
 
-LIMIT_EXIT = 124
-TRAP_EXIT = 134
+__all__ = ["LIMIT_EXIT", "TRAP_EXIT", "main"]
+
+LIMIT_EXIT: Final = 124
+TRAP_EXIT: Final = 134
 
 
 def _fuel(text: str) -> int | None:
