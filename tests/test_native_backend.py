@@ -18,7 +18,7 @@ from pytest_perfdata.engines.build.native import (
     build_native,
     run_native,
 )
-from pytest_perfdata.engines.oci import _is_static_elf
+from pytest_perfdata.engines.oci import is_static_elf as _is_static_elf
 
 HELLO = r"""
 #include <stdio.h>

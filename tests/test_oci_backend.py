@@ -225,7 +225,7 @@ def test_unknown_runtime_choice() -> None:
     ],
 )
 def test_reason_is_the_runtimes_own_line(stderr: bytes, reason: str) -> None:
-    assert oci._reason(stderr) == reason
+    assert oci.runtime_reason(stderr) == reason
 
 
 # -- real containers (runc) ----------------------------------------------------------------

@@ -15,13 +15,11 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .process import run_bounded
-
 __all__ = ["FreshProcessError", "answer_fresh", "run_fresh"]
 
 
 class FreshProcessError(RuntimeError):
-    """The child failed; the message ends with the last lines of its stderr."""
+    """The child failed; the message ends with the last lines of its error text (its stderr)."""
 
 
 def run_fresh(module: str, job: Mapping[str, Any], *, label: str, timeout_s: float = 120.0) -> dict[str, Any]:
@@ -29,9 +27,11 @@ def run_fresh(module: str, job: Mapping[str, Any], *, label: str, timeout_s: flo
 
     Bounded like every child: past ``timeout_s`` its process group is killed (RunTimeout).
     """
+    from .process import run_bounded  # the parent's side only: a child answering needs no subprocess
+
     done = run_bounded([sys.executable, "-m", module], input=json.dumps(job).encode(), timeout_s=timeout_s)
     if done.exit_code != 0:
-        tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        tail = done.error_text.strip().splitlines()[-3:]
         raise FreshProcessError(f"{label} child exited {done.exit_code}: {' | '.join(tail)}")
     answer: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
     return answer

@@ -70,9 +70,7 @@ def _identity(path: Path, mtime_ns: int, size: int) -> str:
     result = run_bounded([path, "--version"], timeout_s=30.0)
     first = result.stdout.decode(errors="replace").strip().splitlines()[:1]
     if result.exit_code != 0 or not first:
-        raise NativeUnavailable(
-            f"{path} --version failed: {result.stderr.decode(errors='replace').strip()}"
-        )
+        raise NativeUnavailable(f"{path} --version failed: {result.error_line()}")
     line = first[0]
     name = "clang" if "clang" in line else "gcc" if ("gcc" in line or "GCC" in line) else path.name
     versions = re.findall(r"\d+\.\d+(?:\.\d+)?", line)
@@ -118,7 +116,7 @@ def build_native(
     try:
         result = run_bounded([compiler, *flags, "-o", temp, source], timeout_s=COMPILE_TIMEOUT_S)
         if result.exit_code != 0:
-            raise _build_failure(compiler, source, result.stderr.decode(errors="replace"), static)
+            raise _build_failure(compiler, source, result.error_text, static)
         temp.chmod(0o755)
         os.replace(temp, target)
     finally:
@@ -126,13 +124,16 @@ def build_native(
     return NativeProgram(path=target, engine=engine)
 
 
-def _build_failure(compiler: Path, source: Path, stderr: str, static: bool) -> Exception:
-    """Missing toolchain pieces become NativeUnavailable; everything else is the source's fault."""
-    if static and re.search(r"cannot find -lc\b", stderr):
+def _build_failure(compiler: Path, source: Path, text: str, static: bool) -> Exception:
+    """Missing toolchain pieces become NativeUnavailable; everything else is the source's fault.
+
+    ``text`` is the failed run's error text (:attr:`CompletedRun.error_text`), whichever stream held it.
+    """
+    if static and re.search(r"cannot find -lc\b", text):
         return NativeUnavailable("static libc not found: apt-get install libc6-dev")
-    if re.search(r"(stdio|stdlib|string)\.h: No such file", stderr):
+    if re.search(r"(stdio|stdlib|string)\.h: No such file", text):
         return NativeUnavailable("C headers not found: apt-get install libc6-dev")
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    lines = [line for line in text.strip().splitlines() if line.strip()]
     detail = "\n".join(lines[-20:]) or "no message"
     return NativeBuildError(f"{compiler.name} failed on {source}:\n{detail}")
 

@@ -8,6 +8,7 @@ from .native import NativeProgram, build_native, run_native
 
 __all__ = ["PeakRss"]
 
+
 _SOURCE = Path(__file__).with_name("peak_rss.c")
 
 
@@ -24,5 +25,5 @@ class PeakRss:
     def measure(self, argv: list[str], timeout_s: float = 30.0) -> int:
         done = run_native(self.program, *argv, timeout_s=timeout_s)
         if done.exit_code != 0:
-            raise RuntimeError(f"{argv[0]} exited {done.exit_code}: {done.stderr.decode(errors='replace')[-200:]}")
+            raise RuntimeError(f"{argv[0]} exited {done.exit_code}: {done.error_text[-200:]}")
         return int(done.stdout.decode().strip().splitlines()[-1]) * 1024

@@ -160,7 +160,7 @@ class WorkloadBuilder:
                 return
             if not self._probe(compiler, flags):
                 raise WorkloadUnavailable(f"{name} cannot build a hello world for {kind}: {CLANG_WASI_HINT}")
-            message = first_line(done.stderr.decode(errors="replace")) or "compiler failed"
+            message = first_line(done.error_text) or "compiler failed"
             raise WorkloadBuildError(f"{source}: {message}")
 
         def describe() -> str:
@@ -244,8 +244,3 @@ def _tool_identity(path: str) -> str:
     except OSError:
         return real
     return f"{real}:{st.st_size}:{st.st_mtime_ns}"
-
-
-
-
-

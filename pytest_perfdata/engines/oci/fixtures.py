@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from . import ContainerRuntime, ContainerUnavailable, select_container_runtime
+from ...options import Option
 
-__all__ = ["container_runtime"]
+if TYPE_CHECKING:
+    from . import ContainerRuntime
+
+__all__ = ["OPTIONS", "container_runtime"]
+
+#: The family's options (none yet: ``auto`` picks runc, else crun); the core plugin adds every table.
+OPTIONS: tuple[Option, ...] = ()
 
 
 @pytest.fixture(scope="session")
 def container_runtime() -> Iterator[ContainerRuntime]:
     """A real OCI runtime (runc, else crun) that has just run a container here; cleaned up after."""
+    from . import ContainerUnavailable, select_container_runtime
+
     try:
         runtime = select_container_runtime()
     except ContainerUnavailable as reason:
