@@ -9,7 +9,7 @@ import time
 import pytest
 
 from pytest_perfdata.engines import process as process_module
-from pytest_perfdata.engines.process import RunTimeout, communicate_until_exit, run_bounded
+from pytest_perfdata.engines.process import CompletedRun, RunTimeout, communicate_until_exit, run_bounded
 
 PYTHON = sys.executable
 
@@ -117,3 +117,31 @@ def test_either_exit_wait_times_out_with_the_output(exit_wait: str) -> None:
     with pytest.raises(RunTimeout) as caught:
         run_bounded([PYTHON, "-c", script], timeout_s=1.0, input=b"ignored")
     assert caught.value.stdout == b"begun\n"
+
+
+@pytest.mark.parametrize(
+    ("stdout", "stderr", "text", "line"),
+    [
+        (b"", b"error: bad flag\nusage: ...\n", "error: bad flag\nusage: ...\n", "error: bad flag"),
+        # WasmEdge logs its errors on stdout: a blank stderr does not hide them
+        (b"[error] Compilation is not supported!\n", b"", "[error] Compilation is not supported!\n",
+         "[error] Compilation is not supported!"),
+        (b"[error] Compilation is not supported!\n", b" \n", "[error] Compilation is not supported!\n",
+         "[error] Compilation is not supported!"),
+        (b"partial output\n", b"the reason\n", "the reason\n", "the reason"),  # stderr first when it speaks
+        (b"", b"", "", "exit 1"),
+        (b"\xff\xfe broken\n", b"", "\ufffd\ufffd broken\n", "\ufffd\ufffd broken"),
+    ],
+)
+def test_a_failure_is_explained_from_whichever_stream_has_the_text(
+    stdout: bytes, stderr: bytes, text: str, line: str
+) -> None:
+    done = CompletedRun(1, stdout, stderr)
+    assert done.error_text == text and done.error_line() == line
+    assert done.error_output == (stderr if stderr.strip() else stdout)
+
+
+def test_a_real_tool_that_fails_on_stdout_is_explained() -> None:
+    done = run_bounded(["sh", "-c", "echo '[error] Compilation is not supported!'; exit 1"], timeout_s=30)
+    assert (done.exit_code, done.stderr) == (1, b"")
+    assert done.error_line() == "[error] Compilation is not supported!"

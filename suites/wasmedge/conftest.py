@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,34 @@ class Builds:
 @pytest.fixture(scope="session")
 def builds(workloads: WorkloadBuilder) -> Builds:
     return Builds(workloads)
+
+
+class Unmeasured:
+    """The figures a test could not make, with why: it skips with them once the rest is recorded.
+
+    A figure that failed its verdict outranks the skip: the test then ends normally, so the
+    plugin confirms and reports that failure, and the reasons become warnings instead.
+    """
+
+    def __init__(self, perf) -> None:  # type: ignore[no-untyped-def]
+        self.perf = perf
+        self.reasons: list[str] = []
+
+    def add(self, reason: str) -> None:
+        self.reasons.append(reason)
+
+    def skip_if_any(self) -> None:
+        if not self.reasons:
+            return
+        if not self.perf.failures:
+            pytest.skip("; ".join(self.reasons))
+        for reason in self.reasons:
+            warnings.warn(reason, stacklevel=2)
+
+
+@pytest.fixture
+def unmeasured(perf) -> Unmeasured:  # type: ignore[no-untyped-def]
+    return Unmeasured(perf)
 
 
 def embedded_or_skip(runtime: WasmBackend):  # type: ignore[no-untyped-def]
