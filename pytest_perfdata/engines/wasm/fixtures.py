@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ...options import Option, add_options, option_value
+from . import RuntimeChoice  # the package is light: it imports no engine until one is selected
 
 if TYPE_CHECKING:
     from . import WasmBackend
@@ -18,8 +19,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "perf_wasm_runtime",
         "runtime behind the wasm_runtime fixture: auto (WasmEdge when installed, else wasmtime)",
-        default="auto",
-        choices=("auto", "wasmedge", "wasmtime"),
+        default=RuntimeChoice.AUTO.value,
+        choices=tuple(choice.value for choice in RuntimeChoice),
     ),
     Option(
         "perf_wasmedge", "the wasmedge executable (default: found on PATH)", metavar="PATH"
