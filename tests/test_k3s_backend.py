@@ -23,32 +23,21 @@ from hypothesis import strategies as st
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, SSLError
 
-from pytest_perfdata.engines.k8s.cluster import (
-    DEFAULT_IMAGE,
-    DEFAULT_WASM_IMAGE,
-    Connection,
-    K3sApiError,
-    K3sCluster,
-    K3sSettings,
-    K3sUnavailable,
-    KubeconfigSource,
-    RetryPolicy,
-    _Teardown,
-    call_with_retry,
-    connect,
+from pytest_perfdata.engines.k8s import DEFAULT_IMAGE, DEFAULT_WASM_IMAGE, K3sApiError, K3sUnavailable
+from pytest_perfdata.engines.k8s.api import Connection, KubeconfigSource, connect, find_kubeconfig
+from pytest_perfdata.engines.k8s.cluster import K3sCluster
+from pytest_perfdata.engines.k8s.metrics import cluster_facts
+from pytest_perfdata.engines.k8s.namespaces import (
     delete_run_namespace,
-    describe_error,
-    find_kubeconfig,
-    is_retryable,
     namespace_manifest,
-    pod_manifest,
-    redact,
-    redact_text,
-    resolve_runtime,
     run_namespace_name,
     sweep_stale_namespaces,
 )
-from pytest_perfdata.engines.k8s.metrics import cluster_facts
+from pytest_perfdata.engines.k8s.redaction import redact, redact_text
+from pytest_perfdata.engines.k8s.retry import RetryPolicy, call_with_retry, describe_error, is_retryable
+from pytest_perfdata.engines.k8s.settings import K3sSettings
+from pytest_perfdata.engines.k8s.teardown import Teardown
+from pytest_perfdata.engines.k8s.workload import pod_manifest, resolve_runtime
 
 DATA = Path(__file__).parent / "data" / "k8s"
 TOKEN = "sekrit-token-0123456789abcdef"
@@ -327,7 +316,7 @@ def test_keep_leaves_the_namespace(caplog: pytest.LogCaptureFixture) -> None:
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
 def test_sigterm_unwinds_like_ctrl_c_and_exit_cleans_up_once() -> None:
     ran: list[str] = []
-    teardown = _Teardown(lambda: ran.append("cleanup"))
+    teardown = Teardown(lambda: ran.append("cleanup"))
     before = signal.getsignal(signal.SIGTERM)
     teardown.install()
     try:

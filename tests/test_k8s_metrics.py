@@ -34,10 +34,10 @@ from pytest_perfdata.engines.k8s.metrics import (
     pod_cidr_capacity,
     quantiles,
     select_nodes,
-    stale_namespaces,
     startup_report,
     target_for_architecture,
 )
+from pytest_perfdata.engines.k8s.namespaces import stale_namespaces
 
 DATA = Path(__file__).parent / "data" / "k8s"
 NAMESPACE = "perfdata-3f9c2a71b0de"

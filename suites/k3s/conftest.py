@@ -6,15 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_perfdata.engines.k8s.cluster import (
-    K3sCluster,
-    K3sSettings,
-    K3sUnavailable,
-    RuntimeChoice,
-    describe_error,
-    log,
-    resolve_runtime,
-)
+from pytest_perfdata.engines.k8s import K3sCluster, K3sSettings, K3sUnavailable, RuntimeChoice, resolve_runtime
+from pytest_perfdata.engines.k8s.redaction import log
+from pytest_perfdata.engines.k8s.retry import describe_error
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

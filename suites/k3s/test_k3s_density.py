@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from pytest_perfdata.engines.k8s.metrics import DensityStop, density_stop, is_ready, is_stuck
+from pytest_perfdata.engines.k8s.metrics import DensityStop, StopReason, density_stop, is_ready, is_stuck
 
 #: Measured once: a second attempt would start among the first attempt's pods and pod history.
 pytestmark = pytest.mark.perf(confirm=0)
@@ -37,7 +37,7 @@ def test_density(perf, k3s_cluster, runtime, batches) -> None:  # type: ignore[n
                                 settings.density_target)
             if stop is None and (not settled or count == 0):
                 waiting = sum(1 for p in ours if not (is_ready(p) or is_stuck(p)))
-                stop = DensityStop("timeout", (
+                stop = DensityStop(StopReason.TIMEOUT, (
                     f"{waiting} pods on node {node.name} were neither Ready nor failed after {settings.timeout_s:g} s: "
                     f"the node is too slow at this density; raise --perf-k3s-timeout or look at the kubelet's log"))
         elapsed = time.monotonic() - start

@@ -3,47 +3,57 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ...option_types import positive_int, positive_time
-from .cluster import (
+from ...options import Option, add_options
+from . import (
+    DEFAULT_DENSITY_TARGET,
     DEFAULT_IMAGE,
+    DEFAULT_MEMORY_PODS,
+    DEFAULT_NODES,
+    DEFAULT_PODS,
+    DEFAULT_RUNTIME_CLASSES,
+    DEFAULT_TIMEOUT_S,
     DEFAULT_WASM_IMAGE,
-    K3sCluster,
-    K3sSettings,
-    K3sUnavailable,
-    open_cluster,
+    K3S_KUBECONFIG,
+)
+
+if TYPE_CHECKING:
+    from .cluster import K3sCluster
+
+__all__ = ["OPTIONS", "k3s_cluster", "pytest_addoption"]
+
+OPTIONS: tuple[Option, ...] = (
+    Option("perf_kubeconfig", metavar="PATH",
+           help=f"kubeconfig of the cluster for k3s_cluster (default: KUBECONFIG, ~/.kube/config, {K3S_KUBECONFIG}, "
+                f"the first that exists)"),
+    Option("perf_k3s_context", metavar="NAME", help="kubeconfig context to use (default: its current-context)"),
+    Option("perf_k3s_keep", action="store_true",
+           help="keep the run's namespace and pods after the run, for inspection"),
+    Option("perf_k3s_image", metavar="IMAGE", default=DEFAULT_IMAGE, help="image of the measured Linux pods"),
+    Option("perf_k3s_wasm_image", metavar="IMAGE", default=DEFAULT_WASM_IMAGE,
+           help="image of pods of Wasm RuntimeClasses"),
+    Option("perf_k3s_nodes", metavar="auto|all|NAME,...", default=DEFAULT_NODES,
+           help="nodes for per-node measurements: auto (one, of the target's architecture if any), all, or names"),
+    Option("perf_k3s_runtime_classes", metavar="NAME,...", default=",".join(DEFAULT_RUNTIME_CLASSES),
+           help="runtimes to measure; runc means the default runtime when no RuntimeClass has that name"),
+    Option("perf_k3s_pods", metavar="N", type=positive_int, default=str(DEFAULT_PODS),
+           help="pods per node and runtime in the start-up latency test"),
+    Option("perf_k3s_density_target", metavar="N", type=positive_int, default=str(DEFAULT_DENSITY_TARGET),
+           help="stop the density ramp at this many pods, if nothing stops it first"),
+    Option("perf_k3s_memory_pods", metavar="N", type=positive_int, default=str(DEFAULT_MEMORY_PODS),
+           help="pods whose memory is measured per node and runtime"),
+    Option("perf_k3s_timeout", metavar="TIME", type=positive_time, default=f"{DEFAULT_TIMEOUT_S:g}s",
+           help="longest wait for a set of pods to become Ready"),
 )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("perfdata")
-    group.addoption("--perf-kubeconfig", dest="perf_kubeconfig", metavar="PATH", default=None,
-                    help="kubeconfig of the cluster for k3s_cluster (default: KUBECONFIG, ~/.kube/config, "
-                         "/etc/rancher/k3s/k3s.yaml, the first that exists)")
-    group.addoption("--perf-k3s-context", dest="perf_k3s_context", metavar="NAME", default=None,
-                    help="kubeconfig context to use (default: its current-context)")
-    group.addoption("--perf-k3s-keep", dest="perf_k3s_keep", action="store_true",
-                    help="keep the run's namespace and pods after the run, for inspection")
-    group.addoption("--perf-k3s-image", dest="perf_k3s_image", metavar="IMAGE", default=DEFAULT_IMAGE,
-                    help=f"image of the measured Linux pods (default: {DEFAULT_IMAGE})")
-    group.addoption("--perf-k3s-wasm-image", dest="perf_k3s_wasm_image", metavar="IMAGE", default=DEFAULT_WASM_IMAGE,
-                    help=f"image of pods of Wasm RuntimeClasses (default: {DEFAULT_WASM_IMAGE})")
-    group.addoption("--perf-k3s-nodes", dest="perf_k3s_nodes", metavar="auto|all|NAME,...", default="auto",
-                    help="nodes for per-node measurements: auto (one, of the target's architecture if any), all, "
-                         "or names")
-    group.addoption("--perf-k3s-runtime-classes", dest="perf_k3s_runtime_classes", metavar="NAME,...",
-                    default="runc,wasmedge",
-                    help="runtimes to measure; runc means the default runtime when no RuntimeClass has that name")
-    group.addoption("--perf-k3s-pods", dest="perf_k3s_pods", metavar="N", type=positive_int, default=30,
-                    help="pods per node and runtime in the start-up latency test (default: 30)")
-    group.addoption("--perf-k3s-density-target", dest="perf_k3s_density_target", metavar="N", type=positive_int,
-                    default=300, help="stop the density ramp at this many pods, if nothing stops it first (default: 300)")
-    group.addoption("--perf-k3s-memory-pods", dest="perf_k3s_memory_pods", metavar="N", type=positive_int,
-                    default=10, help="pods whose memory is measured per node and runtime (default: 10)")
-    group.addoption("--perf-k3s-timeout", dest="perf_k3s_timeout", metavar="TIME", type=positive_time, default=180.0,
-                    help="longest wait for a set of pods to become Ready (default: 180s)")
+    """Temporary: until the core plugin adds every family's OPTIONS itself."""
+    add_options(parser, OPTIONS)
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +63,9 @@ def k3s_cluster(request: pytest.FixtureRequest) -> Iterator[K3sCluster]:
 
     from ...environment import machine_target
     from ...plugin import RUN_KEY
+    from . import K3sUnavailable
+    from .cluster import open_cluster
+    from .settings import K3sSettings
 
     run = request.config.stash.get(RUN_KEY, None)
     target = run.settings.target if run is not None else machine_target()
