@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+# pytester's in-process runs (the plugin's tests, suites/self) forget every module first imported
+# inside one of them. The plugin imports its YAML loader only once a test measures, and libyaml's C
+# extension cannot be imported afresh: a second copy of PyYAML would build nodes its first copy's
+# classes do not recognise. Importing the loader here keeps one copy for the whole session.
+import pytest_perfdata.baseline  # noqa: F401
+
 _LAST = ("suites/opa/",)
 
 

@@ -28,8 +28,9 @@ from typing import Any, Final, final
 
 import yaml
 
-from .record import CPU_REFERENCE_KIND, DataSource, SourceKind, VerificationStatus
+from .record import CPU_REFERENCE_KIND, Better, DataSource, SourceKind, VerificationStatus
 from .stats import STATISTICS
+from .targets import baseline_path, known_targets
 from .units import Quantity, UnitError, parse_quantity
 
 __all__ = [
@@ -96,7 +97,7 @@ class Baseline:
     path: Path
     line: int
     statistic: str | None = None
-    better: str | None = None
+    better: Better | None = None
     value: Quantity | None = None
     interval: tuple[Quantity, Quantity] | None = None
     max: Quantity | None = None
@@ -131,17 +132,6 @@ class BaselineFile:
 
     def get(self, metric: str) -> Baseline | None:
         return self.entries.get(metric)
-
-
-def baseline_path(directory: Path, target: str) -> Path:
-    return directory / f"{target}.yaml"
-
-
-def known_targets(directory: Path) -> list[str]:
-    """Targets that have a baseline file in ``directory``."""
-    if not directory.is_dir():
-        return []
-    return sorted(p.stem for p in directory.glob("*.yaml") if not p.name.startswith("."))
 
 
 def _line(node: yaml.Node) -> int:
@@ -340,7 +330,8 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
 
     status = reader.choice("status", _STATUSES)
     statistic = reader.choice("statistic", _STATISTIC_NAMES)
-    better = reader.choice("better", ("lower", "higher"))
+    better_text = reader.choice("better", tuple(member.value for member in Better))
+    better = Better(better_text) if better_text else None
     return Baseline(
         metric=metric,
         path=path,

@@ -21,6 +21,7 @@ from typing import Any, TypeVar, final
 
 import yaml
 
+from . import _defaults
 from ._atomic import write_text_atomically
 from .baseline import (
     BaselineError,
@@ -31,7 +32,7 @@ from .baseline import (
     yaml_loader,
 )
 from .environment import machine_label
-from .record import CPU_REFERENCE_KIND, Outcome, Record, VerificationStatus
+from .record import CPU_REFERENCE_KIND, Better, Outcome, Record, VerificationStatus
 from .units import format_quantity
 
 _T = TypeVar("_T")
@@ -139,15 +140,15 @@ def owned_fields(record: Record) -> dict[str, Any]:
     fields["source"] = {"kind": record.source.kind.value, "reference": record.source.reference}
     refuted = record.verdict is not None and record.verdict.outcome == Outcome.FAIL
     fields["status"] = (VerificationStatus.REFUTED if refuted else VerificationStatus.VERIFIED).value
-    fields["collected"] = dt.date.fromisoformat(record.collected)
+    fields["collected"] = record.collected
     fields["machine"] = machine_label(record.environment)
     return fields
 
 
 def _new_entry_fields(record: Record, default_regression: float) -> dict[str, Any]:
     fields: dict[str, Any] = {"statistic": record.statistic}
-    if record.better == "higher":
-        fields["better"] = "higher"
+    if record.better == Better.HIGHER:
+        fields["better"] = Better.HIGHER.value
     fields["regression"] = f"{default_regression * 100:g}%"
     fields.update(owned_fields(record))
     return fields
@@ -299,7 +300,7 @@ def _rewrite(path: Path, target: str, edit: Callable[[str, yaml.Node | None], tu
     return told
 
 
-def save_records(path: Path, target: str, records: Sequence[Record], default_regression: float = 0.1) -> SaveResult:
+def save_records(path: Path, target: str, records: Sequence[Record], default_regression: float = _defaults.REGRESSION) -> SaveResult:
     """Merge ``records`` into ``path`` atomically; raises :class:`BaselineError` on a bad file."""
 
     def edit(text: str, root: yaml.Node | None) -> tuple[str, tuple[list[str], list[str]]]:

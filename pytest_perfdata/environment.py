@@ -8,17 +8,9 @@ import platform
 from pathlib import Path
 
 from .record import Environment
+from .targets import machine_target
 
 __all__ = ["collect_environment", "machine_label", "machine_target"]
-
-_ARCH_ALIASES = {"aarch64": "arm64", "amd64": "x86_64", "x64": "x86_64", "armv8": "arm64"}
-
-
-def machine_target() -> str:
-    """This machine's default target name: its architecture, spelled as users write it."""
-    machine = platform.machine().lower()
-    return _ARCH_ALIASES.get(machine, machine)
-
 
 def _read(path: str) -> str:
     try:

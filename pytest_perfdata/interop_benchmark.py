@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from .state import perf_for
+
 __all__ = ["BenchmarkInterop", "benchmark_samples"]
 
 
@@ -43,12 +45,9 @@ class BenchmarkInterop:
         fixture = getattr(item, "funcargs", {}).get("benchmark")
         harvested = benchmark_samples(fixture) if fixture is not None else None
         if harvested is not None:
-            from .plugin import perf_for
-
             seconds, iterations = harvested
             perf = perf_for(item)
-            marker = item.get_closest_marker("perf")
-            metric = (marker.kwargs.get("metric") if marker else None) or f"benchmark.{item.name}"
+            metric = perf.marker.metric or f"benchmark.{item.name}"
             unit, factor = _unit_for(seconds)
             perf.record_samples(
                 metric,

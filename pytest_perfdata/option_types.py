@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from .units import UnitError, parse_quantity, parse_unit
-
 __all__ = ["confidence", "non_negative_int", "percentage", "positive_int", "positive_time"]
 
 
 def positive_time(text: str) -> float:
     """A positive time in seconds: ``2s``, ``500ms``, ``3 min``; a bare number is seconds."""
+    from .units import UnitError, parse_quantity, parse_unit  # only when a time is given
+
     try:
         seconds = parse_quantity(text, "s").to(parse_unit("s"))
     except UnitError as error:
@@ -22,6 +22,8 @@ def positive_time(text: str) -> float:
 
 def percentage(text: str) -> float:
     """A positive percentage, as a fraction: ``10%`` gives 0.1."""
+    from .units import UnitError, parse_quantity
+
     try:
         quantity = parse_quantity(text, "%")
     except UnitError as error:

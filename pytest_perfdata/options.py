@@ -9,7 +9,10 @@ from typing import Any, final
 
 import pytest
 
-__all__ = ["Option", "add_options", "option_value"]
+__all__ = ["GROUP_DESCRIPTION", "Option", "add_options", "option_value"]
+
+#: The title of the plugin's one option group in ``pytest --help``.
+GROUP_DESCRIPTION = "performance figures as tests (pytest-perfdata)"
 
 
 @final
@@ -71,15 +74,13 @@ class Option:
         except argparse.ArgumentTypeError as error:
             raise pytest.UsageError(f"ini option {self.dest} = {raw!r}: {error}") from None
         if self.choices and converted not in self.choices:
-            raise pytest.UsageError(
-                f"ini option {self.dest} = {raw!r}: must be one of {', '.join(self.choices)}"
-            )
+            raise pytest.UsageError(f"{self.dest} must be one of {', '.join(self.choices)}, not {raw!r}")
         return converted
 
 
 def add_options(parser: pytest.Parser, options: Sequence[Option]) -> None:
     """Add a table of options to the plugin's one option group."""
-    group = parser.getgroup("perfdata", "performance figures as tests (pytest-perfdata)")
+    group = parser.getgroup("perfdata", GROUP_DESCRIPTION)
     for option in options:
         option.add_to(parser, group)
 

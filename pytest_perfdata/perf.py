@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import final
 
 from .baseline import Baseline
 from .measure import (
@@ -17,7 +17,8 @@ from .measure import (
     sample,
     sample_paired,
 )
-from .record import DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus
+from .marker import PerfMarker
+from .record import Better, Confirmation, DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus
 from .session import PerfRun
 from .stats import Interval, interval_for, statistic_value, summarize
 from .units import UnitError, format_quantity, parse_quantity, parse_unit
@@ -40,6 +41,25 @@ def _budget_seconds(budget: float | str | None, default: float) -> float:
     return seconds
 
 
+@final
+@dataclass(frozen=True, slots=True)
+class _Figure:
+    """What a record is of, stated once per call: metric, unit, statistic, direction, engine, source."""
+
+    metric: str
+    unit: str
+    statistic: str
+    better: Better | str
+    engine: Engine | None = None
+    source: DataSource | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "better", Better(self.better))
+        except ValueError:
+            raise ValueError(f"better must be 'lower' or 'higher', got {self.better!r}") from None
+
+
 @dataclass
 class Perf:
     """Measure, record and judge metrics of one test (the object behind the ``perf`` fixture).
@@ -53,7 +73,7 @@ class Perf:
 
     run: PerfRun
     test: str
-    marker_kwargs: dict[str, Any] = field(default_factory=dict)
+    marker: PerfMarker = field(default_factory=PerfMarker)
     user_properties: list[tuple[str, object]] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     runtimes: dict[str, str] = field(default_factory=dict)
@@ -67,7 +87,7 @@ class Perf:
         *,
         unit: str = "ms",
         statistic: str | None = None,
-        better: str = "lower",
+        better: Better | str = Better.LOWER,
         engine: Engine | None = None,
         budget: float | str | None = None,
         memory: bool = False,
@@ -94,10 +114,11 @@ class Perf:
             raise UnitError(f"measure() times calls: unit must be a time unit, got {unit!r}")
         baseline = self.run.baselines.get(metric)
         statistic = self._statistic(statistic, baseline)
+        figure = _Figure(metric, unit, statistic, better, engine, source)
         settings = self.run.settings
         if settings.disabled:
             fn()
-            return self._disabled_record(metric, unit, statistic, better, engine, source)
+            return self._disabled_record(figure)
         scale = 1e-9 / time_unit.scale  # ns -> unit
         policy = self._policy(
             statistic, budget, min_samples, batch=batch,
@@ -108,7 +129,7 @@ class Perf:
 
         def decided(value_ns: float, interval_ns: Interval, reference_ns: float | None) -> bool:
             return self._decided(baseline, self._build(
-                metric, unit, statistic, better, engine, source,
+                figure,
                 value=value_ns * scale,
                 interval=Interval(interval_ns.low * scale, interval_ns.high * scale, interval_ns.confidence),
                 samples=[value_ns * scale],
@@ -120,7 +141,7 @@ class Perf:
         samples = [x * scale for x in measurement.samples_ns]
         ordered = sorted(samples)  # the record keeps time order; the statistics re-sort this in linear time
         record = self._build(
-            metric, unit, statistic, better, engine, source,
+            figure,
             value=statistic_value(statistic, ordered),
             interval=interval_for(statistic, ordered, policy.confidence),
             samples=samples,
@@ -138,7 +159,7 @@ class Perf:
         *,
         unit: str,
         statistic: str | None = None,
-        better: str = "lower",
+        better: Better | str = Better.LOWER,
         engine: Engine | None = None,
         source: DataSource | None = None,
         confidence: float | None = None,
@@ -151,9 +172,10 @@ class Perf:
             raise ValueError(f"{metric}: record_samples needs at least one finite sample")
         baseline = self.run.baselines.get(metric)
         statistic = self._statistic(statistic, baseline)
-        level = confidence or float(self.marker_kwargs.get("confidence", self.run.settings.confidence))
+        figure = _Figure(metric, unit, statistic, better, engine, source)
+        level = confidence or self._confidence()
         record = self._build(
-            metric, unit, statistic, better, engine, source,
+            figure,
             value=statistic_value(statistic, values),
             interval=interval_for(statistic, values, level),
             samples=values,
@@ -168,7 +190,7 @@ class Perf:
         value: float,
         *,
         unit: str,
-        better: str = "lower",
+        better: Better | str = Better.LOWER,
         engine: Engine | None = None,
         source: DataSource | None = None,
         notes: Sequence[str] = (),
@@ -180,7 +202,7 @@ class Perf:
         parse_unit(unit)
         baseline = self.run.baselines.get(metric)
         record = self._build(
-            metric, unit, "p50", better, engine, source,
+            _Figure(metric, unit, "p50", better, engine, source),
             value=value, interval=Interval(value, value, 1.0), samples=[value], reference_us=None,
             notes=tuple(notes),
         )
@@ -192,7 +214,7 @@ class Perf:
         fn: Callable[[], object],
         against: Callable[[], object],
         *,
-        better: str = "lower",
+        better: Better | str = Better.LOWER,
         budget: float | str | None = None,
         engines: Sequence[Engine | None] = (),
         min_samples: int = 20,
@@ -211,20 +233,21 @@ class Perf:
         """
         baseline = self.run.baselines.get(metric)
         statistic = self._statistic(None, baseline)
+        figure = _Figure(metric, "x", statistic, better, None, source)
         settings = self.run.settings
         named = " ÷ ".join(str(e) for e in engines if e)
         described = (f"paired turns, time ratio ({named})" if named else "paired turns, time ratio",)
         if settings.disabled:
             fn()
             against()
-            return self._disabled_record(metric, "x", statistic, better, None, source)
+            return self._disabled_record(figure)
         policy = self._policy(
             statistic, budget, min_samples, batch=True, reference=None, collect_garbage=collect_garbage
         )
 
         def decided(value: float, interval: Interval, _reference: float | None) -> bool:
             return self._decided(baseline, self._build(
-                metric, "x", statistic, better, None, source,
+                figure,
                 value=value, interval=interval, samples=[value], reference_us=None,
             ))
 
@@ -233,7 +256,7 @@ class Perf:
         ordered = sorted(ratios)
         extra = (f"time budget spent after {len(ratios)} turns",) if paired.stopped_because == "budget" else ()
         record = self._build(
-            metric, "x", statistic, better, None, source,
+            figure,
             value=statistic_value(statistic, ordered),
             interval=interval_for(statistic, ordered, policy.confidence),
             samples=ratios,
@@ -248,7 +271,7 @@ class Perf:
         numerator: Record,
         denominator: Record,
         *,
-        better: str = "lower",
+        better: Better | str = Better.LOWER,
         notes: Sequence[str] = (),
     ) -> Record:
         """Record ``numerator / denominator`` of two figures already made (unit ``x``).
@@ -273,7 +296,7 @@ class Perf:
         baseline = self.run.baselines.get(metric)
         engines = " ÷ ".join(str(r.engine) for r in (numerator, denominator) if r.engine)
         record = self._build(
-            metric, "x", "p50", better, None, None,
+            _Figure(metric, "x", "p50", better),
             value=value, interval=interval, samples=[value], reference_us=None,
             notes=(f"ratio {numerator.metric} ÷ {denominator.metric}" + (f" ({engines})" if engines else ""), *notes),
         )
@@ -290,9 +313,24 @@ class Perf:
         self.user_properties[:] = [p for p in self.user_properties if not str(p[0]).startswith("perf.")]
         self.records.clear()
 
+    def confirmed_after(self, earlier: Sequence[str]) -> None:
+        """Say on every kept record that earlier attempts failed and this one did not confirm them.
+
+        ``earlier`` holds each failed attempt's verdict reasons, oldest first. The records carry
+        it as data (:class:`Confirmation`) and, for readers of the notes, as one sentence.
+        """
+        if not earlier:
+            return
+        confirmation = Confirmation(attempts=len(earlier) + 1, earlier_failures=tuple(earlier))
+        self._rewrite(lambda record: replace(record, confirmation=confirmation,
+                                             notes=(*record.notes, confirmation.note)))
+
     def annotate(self, note: str) -> None:
         """Add ``note`` to every record this test kept (in the run's list too)."""
-        annotated = {id(record): replace(record, notes=(*record.notes, note)) for record in self.records}
+        self._rewrite(lambda record: replace(record, notes=(*record.notes, note)))
+
+    def _rewrite(self, change: Callable[[Record], Record]) -> None:
+        annotated = {id(record): change(record) for record in self.records}
         self.run.records[:] = [annotated.get(id(record), record) for record in self.run.records]
         self.records[:] = list(annotated.values())
 
@@ -319,9 +357,9 @@ class Perf:
         settings = self.run.settings
         return SamplingPolicy(
             statistic=statistic,
-            confidence=float(self.marker_kwargs.get("confidence", settings.confidence)),
+            confidence=self._confidence(),
             precision=settings.precision,
-            budget_s=_budget_seconds(budget or self.marker_kwargs.get("budget"), settings.budget_s),
+            budget_s=_budget_seconds(budget, self.marker.budget or settings.budget_s),
             min_samples=min_samples,
             batch=batch,
             reference=reference,
@@ -336,16 +374,14 @@ class Perf:
         return verdict is not None and verdict.outcome != Outcome.INCONCLUSIVE
 
     def _statistic(self, requested: str | None, baseline: Baseline | None) -> str:
-        return requested or self.marker_kwargs.get("statistic") or (baseline.statistic if baseline else None) or "p50"
+        return requested or self.marker.statistic or (baseline.statistic if baseline else None) or "p50"
+
+    def _confidence(self) -> float:
+        return self.marker.confidence or self.run.settings.confidence
 
     def _build(
         self,
-        metric: str,
-        unit: str,
-        statistic: str,
-        better: str,
-        engine: Engine | None,
-        source: DataSource | None,
+        figure: _Figure,
         *,
         value: float,
         interval: Interval,
@@ -356,43 +392,40 @@ class Perf:
         overhead_ns: float = 0.0,
         notes: tuple[str, ...] = (),
     ) -> Record:
-        if better not in ("lower", "higher"):
-            raise ValueError(f"better must be 'lower' or 'higher', got {better!r}")
+        engine = figure.engine
         runtimes = dict(self.runtimes)
         if engine is not None:
             runtimes.setdefault(engine.name, engine.version)
         if measurement is not None and measurement.stopped_because == "budget":
             notes += (f"time budget spent after {len(samples)} samples",)
         return Record(
-            metric=metric,
+            metric=figure.metric,
             test=self.test,
             target=self.run.settings.target,
-            unit=unit,
-            statistic=statistic,
-            better=better,
+            unit=figure.unit,
+            statistic=figure.statistic,
+            better=figure.better,
             value=value,
             interval=interval,
             summary=summarize(samples),
-            source=source or DataSource(SourceKind.BENCHMARK, f"pytest-perfdata, {self.test}"),
+            source=figure.source or DataSource(SourceKind.BENCHMARK, f"pytest-perfdata, {self.test}"),
             environment=self.run.environment(runtimes),
             status=VerificationStatus.PENDING,
-            collected=dt.date.today().isoformat(),
+            collected=dt.date.today(),
             engine=engine,
             loops=measurement.loops if measurement else 1,
             overhead_ns=overhead_ns,
-            cpu_time=(measurement.cpu_ns_per_call * 1e-9 / parse_unit(unit).scale) if measurement else None,
+            cpu_time=(measurement.cpu_ns_per_call * 1e-9 / parse_unit(figure.unit).scale) if measurement else None,
             peak_memory_bytes=measurement.peak_memory_bytes if measurement else None,
             reference_us=reference_us,
             reference_kind=reference_kind if reference_us else None,
             notes=notes,
         )
 
-    def _disabled_record(
-        self, metric: str, unit: str, statistic: str, better: str, engine: Engine | None, source: DataSource | None
-    ) -> Record:
+    def _disabled_record(self, figure: _Figure) -> Record:
         """A record of nothing measured: returned to the test, never stored, judged or saved."""
         return self._build(
-            metric, unit, statistic, better, engine, source,
+            figure,
             value=math.nan, interval=Interval(math.nan, math.nan, 0.0), samples=[math.nan], reference_us=None,
             notes=("measurement disabled (--perf-disable): the function ran once, untimed",),
         )

@@ -2,11 +2,12 @@
 
 Records cross process boundaries (xdist workers) and land in the run's JSON file, so every type
 here converts to and from plain JSON-compatible dicts. The layout is versioned by
-:data:`RECORD_SCHEMA`; ``pytest_perfdata/schema/run-1.json`` is the JSON Schema of the run file.
+:data:`RECORD_SCHEMA`; ``pytest_perfdata/schema/run-2.json`` is the JSON Schema of the run file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, final
@@ -16,7 +17,10 @@ from .stats import Interval, Summary
 __all__ = [
     "CPU_REFERENCE_KIND",
     "RECORD_SCHEMA",
+    "Better",
     "Check",
+    "CheckKind",
+    "Confirmation",
     "DataSource",
     "Engine",
     "Environment",
@@ -31,7 +35,7 @@ __all__ = [
 #: Baselines saved before references had kinds were all timed beside it.
 CPU_REFERENCE_KIND: Final = "cpu-loop"
 
-RECORD_SCHEMA: Final = "pytest-perfdata/run/1"
+RECORD_SCHEMA: Final = "pytest-perfdata/run/2"
 
 
 class VerificationStatus(str, enum.Enum):
@@ -50,6 +54,21 @@ class SourceKind(str, enum.Enum):
     OFFICIAL_DOCS = "official-docs"
     BENCHMARK = "benchmark"
     COMMUNITY_CASE = "community-case"
+
+
+class Better(str, enum.Enum):
+    """Which direction of a figure is an improvement: lower for times and sizes, higher for rates."""
+
+    LOWER = "lower"
+    HIGHER = "higher"
+
+
+class CheckKind(str, enum.Enum):
+    """The comparisons a verdict makes: the absolute limits and the regression against a stored value."""
+
+    MAX = "max"
+    MIN = "min"
+    REGRESSION = "regression"
 
 
 class Outcome(str, enum.Enum):
@@ -119,7 +138,7 @@ class Environment:
 class Check:
     """One comparison inside a verdict (for example ``p50 <= max 6 ms``) and how it came out."""
 
-    kind: str  # "max", "min" or "regression"
+    kind: CheckKind
     outcome: Outcome
     limit: float  # in the record's unit (for "regression": the allowed ratio, e.g. 1.1)
     observed: Interval  # the interval that was compared, same unit as ``limit``
@@ -128,11 +147,14 @@ class Check:
     @property
     def not_compared(self) -> bool:
         """A regression check left undecided because the stored value came from another machine."""
-        return self.kind == "regression" and self.outcome == Outcome.NONE
+        return self.kind == CheckKind.REGRESSION and self.outcome == Outcome.NONE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", CheckKind(self.kind))
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind,
+            "kind": self.kind.value,
             "outcome": self.outcome.value,
             "limit": self.limit,
             "observed": _interval_to_dict(self.observed),
@@ -142,7 +164,7 @@ class Check:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Check:
         return cls(
-            data["kind"],
+            CheckKind(data["kind"]),
             Outcome(data["outcome"]),
             float(data["limit"]),
             _interval_from_dict(data["observed"]),
@@ -175,6 +197,32 @@ class Verdict:
         )
 
 
+@final
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """A test that failed its verdict, was measured again, and passed: the failures not confirmed.
+
+    ``earlier_failures`` holds the verdict reasons of each failed attempt, oldest first; the
+    record itself is the last attempt's.
+    """
+
+    attempts: int
+    earlier_failures: tuple[str, ...]
+
+    @property
+    def note(self) -> str:
+        """The same, as one sentence for the record's notes."""
+        failed = " || ".join(f"attempt {n}: {reason}" for n, reason in enumerate(self.earlier_failures, 1))
+        return f"passed on attempt {self.attempts}; not confirmed: {failed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"attempts": self.attempts, "earlier_failures": list(self.earlier_failures)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Confirmation:
+        return cls(int(data["attempts"]), tuple(str(x) for x in data["earlier_failures"]))
+
+
 def _interval_to_dict(interval: Interval) -> dict[str, Any]:
     # JSON has no infinity; an unbounded side is null.
     def bound(x: float) -> float | None:
@@ -203,14 +251,14 @@ class Record:
     target: str
     unit: str
     statistic: str
-    better: str  # "lower" or "higher"
+    better: Better
     value: float
     interval: Interval
     summary: Summary
     source: DataSource
     environment: Environment
     status: VerificationStatus
-    collected: str  # ISO date
+    collected: dt.date
     engine: Engine | None = None
     loops: int = 1
     overhead_ns: float = 0.0
@@ -220,6 +268,12 @@ class Record:
     reference_kind: str | None = None  # which drift reference ``reference_us`` timed
     verdict: Verdict | None = None
     notes: tuple[str, ...] = ()
+    confirmation: Confirmation | None = None  # set when an earlier attempt failed and this one passed
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "better", Better(self.better))
+        if isinstance(self.collected, str):
+            object.__setattr__(self, "collected", dt.date.fromisoformat(self.collected))
 
     def to_dict(self) -> dict[str, Any]:
         """The record as the JSON object described in the run schema."""
@@ -229,14 +283,14 @@ class Record:
             "target": self.target,
             "unit": self.unit,
             "statistic": self.statistic,
-            "better": self.better,
+            "better": self.better.value,
             "value": self.value,
             "interval": _interval_to_dict(self.interval),
             "summary": asdict(self.summary),
             "source": {"kind": self.source.kind.value, "reference": self.source.reference},
             "environment": asdict(self.environment),
             "status": self.status.value,
-            "collected": self.collected,
+            "collected": self.collected.isoformat(),
             "engine": asdict(self.engine) if self.engine else None,
             "loops": self.loops,
             "overhead_ns": self.overhead_ns,
@@ -246,6 +300,7 @@ class Record:
             "reference_kind": self.reference_kind,
             "verdict": self.verdict.to_dict() if self.verdict else None,
             "notes": list(self.notes),
+            "confirmation": self.confirmation.to_dict() if self.confirmation else None,
         }
 
     @classmethod
@@ -257,14 +312,14 @@ class Record:
             target=data["target"],
             unit=data["unit"],
             statistic=data["statistic"],
-            better=data["better"],
+            better=Better(data["better"]),
             value=float(data["value"]),
             interval=_interval_from_dict(data["interval"]),
             summary=Summary(**data["summary"]),
             source=DataSource.from_dict(data["source"]),
             environment=Environment.from_dict(data["environment"]),
             status=VerificationStatus(data["status"]),
-            collected=data["collected"],
+            collected=dt.date.fromisoformat(data["collected"]),
             engine=Engine(**data["engine"]) if data.get("engine") else None,
             loops=int(data.get("loops", 1)),
             overhead_ns=float(data.get("overhead_ns", 0.0)),
@@ -274,4 +329,5 @@ class Record:
             reference_kind=data.get("reference_kind"),
             verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
             notes=tuple(data.get("notes", ())),
+            confirmation=Confirmation.from_dict(data["confirmation"]) if data.get("confirmation") else None,
         )

@@ -1,4 +1,4 @@
-"""Run-wide state: the settings from options and ini, the target's baselines, the records so far.
+"""Run-wide state of one process: its settings, the target's baselines, the records so far.
 
 One :class:`PerfRun` lives in ``config.stash`` of every process (controller and each xdist
 worker). Workers collect their own records; the controller merges them in ``pytest_testnodedown``.
@@ -10,66 +10,15 @@ import datetime as dt
 import os
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import final
 
-from .baseline import BaselineFile, baseline_path, known_targets, load_baseline_file
-from .environment import collect_environment, machine_target
+from .baseline import BaselineFile, load_baseline_file
+from .environment import collect_environment
 from .measure import measure_overhead
 from .record import Environment, Record
-from .verdict import JudgeSettings
+from .settings import Settings
+from .targets import check_target
 
-__all__ = ["PerfRun", "Settings", "UnknownTargetError"]
-
-
-class UnknownTargetError(ValueError):
-    """A ``--perf-target`` with neither a baseline file nor this machine's architecture."""
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything the options and ini keys decide, resolved once in ``pytest_configure``."""
-
-    target: str
-    baselines_dir: Path
-    save: bool = False
-    disabled: bool = False
-    budget_s: float = 1.0
-    confidence: float = 0.99
-    precision: float = 0.01
-    inconclusive_fails: bool = False
-    regression_scope: str = "machine"
-    confirm: int = 1  # re-measurements a failing test gets before its failure stands
-    default_regression: float = 0.10
-    max_age_days: int = 365
-    reports: tuple[Path, ...] = ()
-    report_lang: str = "en"
-    records_dir: Path | None = None  # where each run's JSON file goes (None: not written)
-
-    @property
-    def baseline_file(self) -> Path:
-        return baseline_path(self.baselines_dir, self.target)
-
-    def judge_settings(self) -> JudgeSettings:
-        return JudgeSettings(
-            default_regression=self.default_regression,
-            check_regression=not self.save,
-            regression_scope=self.regression_scope,
-            max_age_days=self.max_age_days,
-        )
-
-
-def check_target(target: str, baselines_dir: Path) -> None:
-    """Refuse a target that has no baseline file, unless it is this machine's own architecture."""
-    known = known_targets(baselines_dir)
-    if target in known or target == machine_target():
-        return
-    listed = ", ".join(sorted({*known, machine_target()}))
-    raise UnknownTargetError(
-        f"unknown --perf-target {target!r}: no {baseline_path(baselines_dir, target)} "
-        f"(known targets: {listed})"
-    )
+__all__ = ["PerfRun"]
 
 
 def _xdist_workers() -> int:

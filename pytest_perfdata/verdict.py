@@ -25,7 +25,9 @@ from typing import final
 
 from .baseline import Baseline, BaselineError
 from .environment import machine_label
-from .record import CPU_REFERENCE_KIND, Check, Outcome, Record, Verdict, VerificationStatus
+from . import _defaults
+from .record import CPU_REFERENCE_KIND, Better, Check, CheckKind, Outcome, Record, Verdict, VerificationStatus
+from .settings import RegressionScope
 from .stats import Interval
 from .units import Quantity, UnitError, format_quantity, parse_unit
 
@@ -37,11 +39,14 @@ __all__ = ["JudgeSettings", "compared_elsewhere", "judge", "judged", "status_for
 class JudgeSettings:
     """Run-wide settings of the judgement."""
 
-    default_regression: float = 0.10
+    default_regression: float = _defaults.REGRESSION
     check_regression: bool = True  # off under --perf-save: the stored value is being replaced
-    regression_scope: str = "machine"  # "machine": compare only with values stored on this kind of machine; "target": any
-    max_age_days: int = 365
+    regression_scope: RegressionScope = RegressionScope.MACHINE
+    max_age_days: int = _defaults.MAX_AGE_DAYS
     today: dt.date = field(default_factory=dt.date.today)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regression_scope", RegressionScope(self.regression_scope))
 
 
 def _in_unit(quantity: Quantity, unit: str, baseline: Baseline, key: str) -> float:
@@ -92,7 +97,7 @@ def _absolute_checks(record: Record, baseline: Baseline) -> list[Check]:
             Outcome.PASS: f"within max {baseline.max}",
             Outcome.INCONCLUSIVE: f"straddles max {baseline.max}: cannot tell",
         }[outcome]
-        checks.append(Check("max", outcome, limit, record.interval, f"{_describe(record)} {words}"))
+        checks.append(Check(CheckKind.MAX, outcome, limit, record.interval, f"{_describe(record)} {words}"))
     if baseline.min is not None:
         limit = _in_unit(baseline.min, record.unit, baseline, "min")
         outcome = _compare_lower(record.interval, limit)
@@ -102,7 +107,7 @@ def _absolute_checks(record: Record, baseline: Baseline) -> list[Check]:
             Outcome.PASS: f"meets min {baseline.min}",
             Outcome.INCONCLUSIVE: f"straddles min {baseline.min}: cannot tell",
         }[outcome]
-        checks.append(Check("min", outcome, limit, record.interval, f"{_describe(record)} {words}"))
+        checks.append(Check(CheckKind.MIN, outcome, limit, record.interval, f"{_describe(record)} {words}"))
     return checks
 
 
@@ -140,7 +145,7 @@ def _point(interval: Interval) -> float:
 
 def _other_machine(record: Record, baseline: Baseline, settings: JudgeSettings) -> str | None:
     """Why ``baseline``'s stored value cannot judge ``record`` for regression, if it cannot."""
-    if settings.regression_scope != "machine" or not baseline.machine:
+    if settings.regression_scope != RegressionScope.MACHINE or not baseline.machine:
         return None
     here = machine_label(record.environment)
     if baseline.machine == here:
@@ -164,16 +169,16 @@ def _regression_check(record: Record, baseline: Baseline, settings: JudgeSetting
     allowed = 1.0 + (baseline.regression if baseline.regression is not None else settings.default_regression)
     elsewhere = _other_machine(record, baseline, settings)
     if elsewhere is not None:
-        return Check("regression", Outcome.NONE, allowed, record.interval, elsewhere)
+        return Check(CheckKind.REGRESSION, Outcome.NONE, allowed, record.interval, elsewhere)
     if stored_low <= 0 or record.value < 0:
         return None  # a ratio to zero or to a negative figure says nothing
     if not record.interval.bounded:
         return Check(
-            "regression", Outcome.INCONCLUSIVE, allowed, record.interval,
+            CheckKind.REGRESSION, Outcome.INCONCLUSIVE, allowed, record.interval,
             f"{_describe(record)}: too few samples for a bounded interval, cannot compare with baseline {baseline.value}",
         )
     factor = _drift_factor(record, baseline)
-    higher = (baseline.better or record.better) == "higher"
+    higher = (baseline.better or record.better) == Better.HIGHER
     raw = _slowdown(record.interval, stored_low, stored_high, 1.0, higher)
     # Declared only where every plausible correction agrees: a reference kernel that over- or
     # under-corrects for this workload can then make a verdict inconclusive, never wrong.
@@ -190,7 +195,7 @@ def _regression_check(record: Record, baseline: Baseline, settings: JudgeSetting
             f"{ratio.low:.3f}..{ratio.high:.3f} straddles the limit {allowed:.2f}{drift}"
         ),
     }[outcome]
-    return Check("regression", outcome, allowed, ratio, f"{_describe(record)} {words}")
+    return Check(CheckKind.REGRESSION, outcome, allowed, ratio, f"{_describe(record)} {words}")
 
 
 def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = JudgeSettings()) -> Verdict:

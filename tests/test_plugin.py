@@ -121,16 +121,29 @@ def test_unknown_target_lists_known_targets(pytester: pytest.Pytester) -> None:
     )
 
 
+#: One test that measures, so that the run reads the target's baseline file.
+MEASURING_TEST = "def test_m(perf):\n    perf.record_value('m', 1, unit='ms')\n"
+
+
 def test_malformed_baseline_file_is_a_usage_error_with_its_line(pytester: pytest.Pytester) -> None:
     path = write_baselines(pytester, "m:\n  statistic: p50\n  max: 6 parsec\n")
+    pytester.makepyfile(MEASURING_TEST)
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{path}:3: m: max: unknown unit 'parsec'*"])
 
 
+def test_a_run_that_measures_nothing_does_not_read_the_baselines(pytester: pytest.Pytester) -> None:
+    """The plugin loads its core and the target's file only for a test that measures."""
+    write_baselines(pytester, "m:\n  statistic: p50\n  max: 6 parsec\n")
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_impossible_date_in_baseline_is_a_usage_error(pytester: pytest.Pytester) -> None:
     """A YAML timestamp the loader cannot build (month 13) is a located usage error, not a crash."""
     path = write_baselines(pytester, "m:\n  max: 6 ms\n  collected: 2025-13-45\n")
+    pytester.makepyfile(MEASURING_TEST)
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{path}:3: m: collected:*"])
@@ -240,7 +253,7 @@ def test_measure_produces_a_record(pytester: pytest.Pytester) -> None:
     assert record["test"] == "test_measure_produces_a_record.py::test_noop"
     assert record["summary"]["n"] > 0 and record["overhead_ns"] > 0 and record["loops"] >= 1
     assert document["run"]["harness_overhead_ns"] > 0
-    schema = files("pytest_perfdata").joinpath("schema/run-1.json").read_text(encoding="utf-8")
+    schema = files("pytest_perfdata").joinpath("schema/run-2.json").read_text(encoding="utf-8")
     jsonschema.Draft202012Validator(json.loads(schema)).validate(document)
 
 
@@ -441,7 +454,7 @@ def test_header_names_target_baselines_and_machine(pytester: pytest.Pytester) ->
     pytester.makepyfile("def test_m():\n    pass\n")
     result = pytester.runpytest()
     result.stdout.fnmatch_lines([
-        f"perfdata: target {TARGET}, baselines *{TARGET}.yaml (1 entries), judging, regression scope machine, confirm 1",
+        f"perfdata: target {TARGET}, baselines *{TARGET}.yaml, judging, regression scope machine, confirm 1",
         "perfdata: machine *cores*, Python *",
     ])
 

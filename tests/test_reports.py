@@ -36,7 +36,7 @@ from pytest_perfdata.report.markdown import render_markdown, write_markdown
 from pytest_perfdata.stats import STATISTICS, Interval, summarize
 
 COLD_START = "suites/wasmedge/test_cold_start.py"
-SCHEMA_PATH = Path(record_module.__file__).parent / "schema" / "run-1.json"
+SCHEMA_PATH = Path(record_module.__file__).parent / "schema" / "run-2.json"
 GIB = 1024**3
 
 
@@ -200,7 +200,7 @@ def test_load_refuses_other_schema(tmp_path: Path) -> None:
     path = tmp_path / "other.json"
     old = {"schema": "pytest-perfdata/run/0", "records": []}
     path.write_text(json.dumps(old), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"other\.json.*pytest-perfdata/run/1"):
+    with pytest.raises(ValueError, match=r"other\.json.*pytest-perfdata/run/2"):
         load_run_document(path)
     path.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ValueError, match=r"other\.json"):

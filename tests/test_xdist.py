@@ -21,7 +21,7 @@ def test_figure(perf, i):
 #: Logs every save_records call with the process that made it, to prove only the controller saves.
 SAVE_LOGGER = """
 import os
-import pytest_perfdata.plugin as plugin
+import pytest_perfdata.finish as plugin
 
 _save_records = plugin.save_records
 LOG = os.path.join(os.path.dirname(__file__), "saves.log")

@@ -39,7 +39,7 @@ def outcome_counts(records: Sequence[Record]) -> dict[str, int]:
 
 
 def build_run_document(run: RunInfo, records: Sequence[Record], stale: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON document of one run (schema ``pytest-perfdata/run/1``)."""
+    """The JSON document of one run (schema ``pytest-perfdata/run/2``)."""
     info = asdict(run)
     environment = info.pop("environment")
     return {
@@ -61,10 +61,14 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     write_text_atomically(Path(path), text + "\n")
 
 
+#: Run-file layouts this version reads: run/1 lacks only each record's ``confirmation``.
+READABLE_SCHEMAS = (RECORD_SCHEMA, "pytest-perfdata/run/1")
+
+
 def load_run_document(path: Path | str) -> dict[str, Any]:
     """Read a run file written by :func:`write_json`, refusing other layouts by their schema id.
 
-    Only the id is checked: the full JSON Schema (``schema/run-1.json``) needs ``jsonschema``,
+    Only the id is checked: the full JSON Schema (``schema/run-2.json``) needs ``jsonschema``,
     which is a test dependency, not a runtime one.
     """
     try:
@@ -72,7 +76,7 @@ def load_run_document(path: Path | str) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not a JSON run file: {error}") from None
     found = document.get("schema") if isinstance(document, dict) else None
-    if found != RECORD_SCHEMA:
+    if found not in READABLE_SCHEMAS:
         raise ValueError(f"{path}: expected a run file of schema {RECORD_SCHEMA!r}, got {found!r}")
     assert isinstance(document, dict)
     return document

@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..environment import machine_label
-from ..record import Check, Outcome, Record
+from ..record import Check, CheckKind, Outcome, Record
 from ..units import format_quantity
 from ..verdict import compared_elsewhere
 
-__all__ = ["UNCONFIRMED_NOTE", "summary_lines"]
-
-#: How a record's notes begin when its test failed a verdict first and passed on measuring again.
-UNCONFIRMED_NOTE = "passed on attempt"
+__all__ = ["summary_lines"]
 
 _OUTCOME_WORDS = {
     Outcome.PASS: "pass",
@@ -36,10 +33,10 @@ def _limit_cell(checks: Sequence[Check], record: Record) -> str:
     for check in checks:
         if check.not_compared:
             parts.append("stored on another machine")
-        elif check.kind == "regression":
+        elif check.kind == CheckKind.REGRESSION:
             parts.append(f"≤{check.limit - 1:+.0%} vs stored")
         else:
-            sign = "≤" if check.kind == "max" else "≥"
+            sign = "≤" if check.kind == CheckKind.MAX else "≥"
             parts.append(f"{sign}{format_quantity(check.limit, record.unit)}")
     return ", ".join(parts) or "-"
 
@@ -63,6 +60,7 @@ def summary_lines(
     written: Sequence[str],
     notes: Sequence[str] = (),
     saving: bool = False,
+    baseline_entries: int | None = None,
 ) -> list[str]:
     """Lines for ``pytest_terminal_summary``; empty when the run recorded nothing."""
     if not records:  # nothing measured (e.g. the plugin's own tests): stale would be noise
@@ -82,6 +80,8 @@ def summary_lines(
             )
         )
     lines = [f"target {target}: {len(records)} records"]
+    if baseline_entries is not None:
+        lines[0] += f" against {baseline_entries} baseline entries"
     if overhead_ns is not None:
         lines[0] += f"; harness overhead {overhead_ns:.0f} ns per sample (no-op)"
     if records:
@@ -89,7 +89,7 @@ def summary_lines(
     for record in records:
         if record.verdict and record.verdict.outcome in (Outcome.FAIL, Outcome.INCONCLUSIVE):
             lines.append(f"{_OUTCOME_WORDS[record.verdict.outcome]}: {record.verdict.reason}")
-    remeasured = sorted(r.metric for r in records if any(n.startswith(UNCONFIRMED_NOTE) for n in r.notes))
+    remeasured = sorted(r.metric for r in records if r.confirmation is not None)
     if remeasured:
         lines.append(
             f"re-measured: {len(remeasured)} metric(s) failed a first attempt that a later one did not confirm "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ...option_types import positive_int, positive_time
-from ...options import Option, add_options
+from ...options import Option
 from . import (
     DEFAULT_DENSITY_TARGET,
     DEFAULT_IMAGE,
@@ -24,7 +24,7 @@ from . import (
 if TYPE_CHECKING:
     from .cluster import K3sCluster
 
-__all__ = ["OPTIONS", "k3s_cluster", "pytest_addoption"]
+__all__ = ["OPTIONS", "k3s_cluster"]
 
 OPTIONS: tuple[Option, ...] = (
     Option("perf_kubeconfig", metavar="PATH",
@@ -51,27 +51,20 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Temporary: until the core plugin adds every family's OPTIONS itself."""
-    add_options(parser, OPTIONS)
-
 
 @pytest.fixture(scope="session")
 def k3s_cluster(request: pytest.FixtureRequest) -> Iterator[K3sCluster]:
     """A reachable cluster, its facts, and a namespace of this run, deleted afterwards; else a skip with why."""
     import os
 
-    from ...environment import machine_target
-    from ...plugin import RUN_KEY
+    from ...state import run_for
     from . import K3sUnavailable
     from .cluster import open_cluster
     from .settings import K3sSettings
 
-    run = request.config.stash.get(RUN_KEY, None)
-    target = run.settings.target if run is not None else machine_target()
-    run_id = run.run_id if run is not None else os.urandom(6).hex()
+    run = run_for(request.config)  # the namespace is named after the run; nodes follow its target
     try:
-        cluster = open_cluster(K3sSettings.from_options(request.config.getoption), run_id, target,
+        cluster = open_cluster(K3sSettings.from_options(request.config.getoption), run.run_id, run.settings.target,
                                worker=os.environ.get("PYTEST_XDIST_WORKER"))
     except K3sUnavailable as reason:
         pytest.skip(str(reason))

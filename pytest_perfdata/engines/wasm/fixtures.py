@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ...options import Option, add_options, option_value
+from ...options import Option, option_value
 from . import RuntimeChoice  # the package is light: it imports no engine until one is selected
 
 if TYPE_CHECKING:
     from . import WasmBackend
 
-__all__ = ["OPTIONS", "pytest_addoption", "wasm_runtime", "wasmedge_runtime"]
+__all__ = ["OPTIONS", "wasm_runtime", "wasmedge_runtime"]
 
 #: The family's options; the core plugin adds every family's table.
 OPTIONS: tuple[Option, ...] = (
@@ -27,10 +27,6 @@ OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Temporary: until the core plugin adds every family's OPTIONS itself."""
-    add_options(parser, OPTIONS)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,47 @@
+"""Targets: this machine's default target, which targets have baseline files, and where a target's file is.
+
+Light on purpose (no YAML, no records): the plugin checks ``--perf-target`` at start-up in every run.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+__all__ = ["UnknownTargetError", "baseline_path", "check_target", "known_targets", "machine_target"]
+
+_ARCH_ALIASES = {"aarch64": "arm64", "amd64": "x86_64", "x64": "x86_64", "armv8": "arm64"}
+
+
+class UnknownTargetError(ValueError):
+    """A ``--perf-target`` with neither a baseline file nor this machine's architecture."""
+
+
+def machine_target() -> str:
+    """This machine's default target name: its architecture, spelled as users write it."""
+    machine = platform.machine().lower()
+    return _ARCH_ALIASES.get(machine, machine)
+
+
+def baseline_path(directory: Path, target: str) -> Path:
+    """The baseline file of ``target``: ``<directory>/<target>.yaml``."""
+    return directory / f"{target}.yaml"
+
+
+def known_targets(directory: Path) -> list[str]:
+    """Targets that have a baseline file in ``directory``."""
+    if not directory.is_dir():
+        return []
+    return sorted(p.stem for p in directory.glob("*.yaml") if not p.name.startswith("."))
+
+
+def check_target(target: str, baselines_dir: Path) -> None:
+    """Refuse a target that has no baseline file, unless it is this machine's own architecture."""
+    known = known_targets(baselines_dir)
+    if target in known or target == machine_target():
+        return
+    listed = ", ".join(sorted({*known, machine_target()}))
+    raise UnknownTargetError(
+        f"unknown --perf-target {target!r}: no {baseline_path(baselines_dir, target)} "
+        f"(known targets: {listed})"
+    )
