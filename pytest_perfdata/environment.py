@@ -5,12 +5,35 @@ from __future__ import annotations
 import functools
 import os
 import platform
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, final
 
-from .record import Environment
 from .targets import machine_target
 
-__all__ = ["collect_environment", "machine_label", "machine_target"]
+__all__ = ["Environment", "collect_environment", "machine_label", "machine_target"]
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """The test environment of a record: enough to tell whether two figures are comparable."""
+
+    architecture: str
+    cpu_model: str
+    cores: int
+    memory_bytes: int
+    os: str
+    kernel: str
+    python: str
+    xdist_workers: int = 0
+    cpu_signature: str = ""  # vendor and family/model/stepping: model names of virtual CPUs are vague
+    runtimes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Environment:
+        return cls(**{**data, "runtimes": dict(data.get("runtimes", {}))})
+
 
 def _read(path: str) -> str:
     try:

@@ -12,6 +12,8 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, final
 
+from .environment import Environment
+from .provenance import DataSource, Engine, SourceKind, VerificationStatus
 from .stats import Interval, Summary
 
 __all__ = [
@@ -38,24 +40,6 @@ CPU_REFERENCE_KIND: Final = "cpu-loop"
 RECORD_SCHEMA: Final = "pytest-perfdata/run/2"
 
 
-class VerificationStatus(str, enum.Enum):
-    """How far a figure can be trusted, in the performance-data team's four words."""
-
-    VERIFIED = "verified"  # measured here and within its baseline
-    PENDING = "pending"  # not yet checked: no baseline, or the measurement could not decide
-    EXPIRED = "expired"  # the baseline it rests on is older than the allowed age
-    REFUTED = "refuted"  # measured here and outside its baseline
-
-
-class SourceKind(str, enum.Enum):
-    """Where a figure comes from."""
-
-    MEASURED = "measured"
-    OFFICIAL_DOCS = "official-docs"
-    BENCHMARK = "benchmark"
-    COMMUNITY_CASE = "community-case"
-
-
 class Better(str, enum.Enum):
     """Which direction of a figure is an improvement: lower for times and sizes, higher for rates."""
 
@@ -78,59 +62,6 @@ class Outcome(str, enum.Enum):
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
     NONE = "none"
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class DataSource:
-    """The kind of source and a reference a reader can follow (file, URL, talk)."""
-
-    kind: SourceKind
-    reference: str
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DataSource:
-        return cls(SourceKind(data["kind"]), str(data["reference"]))
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class Engine:
-    """The backend that actually produced the samples (never the one that was asked for)."""
-
-    name: str
-    version: str
-    mode: str = ""
-
-    @property
-    def slug(self) -> str:
-        """Metric suffix naming what ran: ``wasmtime-cli``, ``wasmedge-cli-aot``, ``runc-oci``."""
-        return f"{self.name}-{self.mode}" if self.mode else self.name
-
-    def __str__(self) -> str:
-        text = f"{self.name} {self.version}".strip()
-        return f"{text} ({self.mode})" if self.mode else text
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class Environment:
-    """The test environment of a record: enough to tell whether two figures are comparable."""
-
-    architecture: str
-    cpu_model: str
-    cores: int
-    memory_bytes: int
-    os: str
-    kernel: str
-    python: str
-    xdist_workers: int = 0
-    cpu_signature: str = ""  # vendor and family/model/stepping: model names of virtual CPUs are vague
-    runtimes: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Environment:
-        return cls(**{**data, "runtimes": dict(data.get("runtimes", {}))})
 
 
 @final

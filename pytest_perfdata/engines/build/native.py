@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import final
 
-from ...record import Engine
+from ...provenance import Engine
 from ..process import CompletedRun, RunTimeout, run_bounded
 
 __all__ = [

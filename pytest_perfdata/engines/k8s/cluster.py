@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from ...record import Engine
+from ...provenance import Engine
 from . import BATCH_LABEL, MANAGED_BY, K3sApiError, K3sUnavailable
 from .api import Connection, connect, response_json
 from .metrics.facts import ClusterFacts, NodeFacts, cluster_facts, select_nodes

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, final
 if TYPE_CHECKING:
     from typing import Self
 
-    from ...record import Engine
+    from ...provenance import Engine
     from ..process import CompletedRun, RunTimeout
     from .bundle import DEFAULT_APPLETS, build_bundle, find_busybox, is_static_elf, tree_bytes
     from .cli import Crun, Runc, runtime_reason

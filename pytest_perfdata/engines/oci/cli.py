@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Final, final
 
 from ...memory import MemoryUnavailable, process_memory
-from ...record import Engine
+from ...provenance import Engine
 from ..process import CompletedRun, RunTimeout, communicate_until_exit, kill_group, run_bounded
 from . import Bundle, ContainerError, ContainerUnavailable, RunningContainer
 from ._proc import descendants, wait_dead

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, final, runtime_checkable
 
 if TYPE_CHECKING:
-    from ...record import Engine
+    from ...provenance import Engine
     from ..process import CompletedRun
     from .launcher_cli import PythonLauncherCli
     from .wasmedge import WasmEdgeCli, find_wasmedge, parse_version

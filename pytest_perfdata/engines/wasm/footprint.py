@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, final
 
 from ...memory import process_memory
-from ...record import Engine
+from ...provenance import Engine
 from ..fresh import answer_fresh, run_fresh
 
 __all__ = ["InstanceRamp", "instance_ramp"]

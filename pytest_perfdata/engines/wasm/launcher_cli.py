@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Final
 
 from ..._atomic import write_bytes_atomically
-from ...record import Engine
+from ...provenance import Engine
 from .._text import package_version
 from . import LimitKind, Limits
 from ._cli import ProcessCli

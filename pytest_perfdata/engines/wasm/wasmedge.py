@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Final
 
-from ...record import Engine
+from ...provenance import Engine
 from .._text import first_line
 from ..process import CompletedRun, RunTimeout, run_bounded
 from . import WASM_PAGE, WASMEDGE_HINT, LimitKind, Limits, WasmUnavailable

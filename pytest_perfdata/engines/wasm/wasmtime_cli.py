@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from ...record import Engine
+from ...provenance import Engine
 from ..cache import default_cache_dir
 from ..process import RunTimeout, run_bounded
 from . import WASMTIME_CLI_HINT, LimitKind, Limits

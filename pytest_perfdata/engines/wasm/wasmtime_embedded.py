@@ -14,7 +14,7 @@ from . import WASM_PAGE, WASMTIME_PY_HINT, Limits, LimitKind, WasmError, WasmLim
 from ._epoch import EPOCH_TICK_S, EpochTicker
 
 if TYPE_CHECKING:
-    from ...record import Engine
+    from ...provenance import Engine
 
 __all__ = ["UNLIMITED_FUEL", "WasmtimeEmbedded", "WasmtimeInstance", "last_line"]
 
@@ -61,7 +61,7 @@ class WasmtimeEmbedded:
     @cached_property
     def engine(self) -> Engine:
         """Named on first use: the Wasm launcher, one process per timed run, never asks."""
-        from ...record import Engine
+        from ...provenance import Engine
         from .._text import package_version
 
         mode = "in-process" if self.consume_fuel else "in-process-nofuel"
