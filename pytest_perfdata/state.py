@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 import pytest
 
 from .marker import PerfMarker
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .perf import Perf
     from .session import PerfRun
-    from .settings import Settings
 
 __all__ = ["PERF_KEY", "RUN_KEY", "SETTINGS_KEY", "perf_for", "run_for", "started_run"]
 
-SETTINGS_KEY = pytest.StashKey["Settings"]()
+SETTINGS_KEY = pytest.StashKey[Settings]()
 RUN_KEY = pytest.StashKey["PerfRun"]()
 PERF_KEY = pytest.StashKey["Perf"]()
 

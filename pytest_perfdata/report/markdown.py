@@ -6,11 +6,14 @@ records, so that a saved JSON run file can be rendered again later with the same
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from .._atomic import write_text_atomically
+from ..environment import Environment
+from ..record import CheckKind, Outcome, Record
 from ..units import format_quantity
 
 __all__ = ["LANGUAGES", "render_markdown", "write_markdown"]
@@ -126,44 +129,31 @@ def _code(text: str) -> str:
     return f"{fence}{padding}{text}{padding}{fence}"
 
 
-def _bound(value: float | None, unit: str, side: str) -> str:
-    # The document stores an unbounded side as null.
-    return side if value is None else format_quantity(value, unit)
-
-
-def _value_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
-    unit = record.get("unit", "")
-    value = f"{record.get('statistic', '')} = {format_quantity(record['value'], unit)}"
-    interval = record.get("interval") or {}
-    low, high = interval.get("low"), interval.get("high")
-    if low is not None and low == high:
+def _value_text(record: Record, words: Mapping[str, Any]) -> str:
+    value = f"{record.statistic} = {format_quantity(record.value, record.unit)}"
+    interval = record.interval
+    if interval.low == interval.high:
         return value  # an exact figure (min/max, or all samples equal): no interval to show
+    bound = lambda x, side: format_quantity(x, record.unit) if math.isfinite(x) else side  # noqa: E731
     text: str = words["ci"].format(
         value=value,
-        confidence=f"{interval.get('confidence', 0):.0%}",
-        low=_bound(low, unit, "-∞"),
-        high=_bound(high, unit, "+∞"),
+        confidence=f"{interval.confidence:.0%}",
+        low=bound(interval.low, "-∞"),
+        high=bound(interval.high, "+∞"),
     )
     return text
 
 
-def _not_compared(check: Mapping[str, Any]) -> bool:
-    """:attr:`pytest_perfdata.record.Check.not_compared`, on a check read from a run's JSON."""
-    return check.get("kind") == "regression" and check.get("outcome") == "none"
-
-
-def _limits_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
+def _limits_text(record: Record, words: Mapping[str, Any]) -> str:
     """The limits the verdict compared against, in the record's unit (regression: a ratio)."""
-    verdict = record.get("verdict") or {}
     parts = []
-    for check in verdict.get("checks", ()):
-        kind, limit = check.get("kind"), check.get("limit")
-        if kind in ("max", "min"):
-            parts.append(words[kind].format(limit=format_quantity(limit, record.get("unit", ""))))
-        elif _not_compared(check):
+    for check in record.verdict.checks if record.verdict else ():
+        if check.kind in (CheckKind.MAX, CheckKind.MIN):
+            parts.append(words[check.kind.value].format(limit=format_quantity(check.limit, record.unit)))
+        elif check.not_compared:
             parts.append(words["not_compared"])
-        elif kind == "regression":
-            parts.append(words["regression"].format(limit=f"{(limit - 1) * 100:+.4g}%"))
+        else:
+            parts.append(words["regression"].format(limit=f"{(check.limit - 1) * 100:+.4g}%"))
     return str(words["semicolon"].join(parts))
 
 
@@ -174,26 +164,28 @@ def _memory_text(memory_bytes: int) -> str:
     return f"{gib} GiB"
 
 
-def _environment_text(record: Mapping[str, Any], words: Mapping[str, Any]) -> str:
-    env = record.get("environment") or {}
-    parts = [env.get("architecture", "")]
-    if env.get("cores"):
-        parts.append(words["cores"](env["cores"]))
-    if env.get("memory_bytes"):
-        parts.append(_memory_text(env["memory_bytes"]))
-    parts += [env.get("os", ""), env.get("kernel", "")]
-    runtimes = dict(env.get("runtimes") or {})
-    engine = record.get("engine")
-    if engine and engine.get("name") and engine["name"] not in runtimes:
-        runtimes[engine["name"]] = engine.get("version", "")
+def _machine_parts(env: Environment, words: Mapping[str, Any], *, cpu: bool) -> list[str]:
+    parts = [env.architecture, env.cpu_model if cpu else ""]
+    if env.cores:
+        parts.append(words["cores"](env.cores))
+    if env.memory_bytes:
+        parts.append(_memory_text(env.memory_bytes))
+    return [*parts, env.os, env.kernel]
+
+
+def _environment_text(record: Record, words: Mapping[str, Any]) -> str:
+    runtimes = dict(record.environment.runtimes)
+    engine = record.engine
+    if engine and engine.name and engine.name not in runtimes:
+        runtimes[engine.name] = engine.version
+    parts = _machine_parts(record.environment, words, cpu=False)
     parts += [f"{name} {version}".strip() for name, version in runtimes.items()]
     return str(words["comma"].join(part for part in parts if part))
 
 
-def _source_text(record: Mapping[str, Any], words: Mapping[str, Any], lang: str) -> str:
-    source = record.get("source") or {}
-    kind = str(words["kinds"].get(source.get("kind"), source.get("kind", "")))
-    reference = source.get("reference", "")
+def _source_text(record: Record, words: Mapping[str, Any], lang: str) -> str:
+    kind = str(words["kinds"].get(record.source.kind.value, record.source.kind.value))
+    reference = record.source.reference
     if not reference:
         return kind
     if lang == "zh":
@@ -204,49 +196,47 @@ def _source_text(record: Mapping[str, Any], words: Mapping[str, Any], lang: str)
     return f"{kind}{space}{opening}{reference}{closing}"
 
 
-def _annotation(record: Mapping[str, Any], words: Mapping[str, Any], lang: str) -> list[str]:
+def _annotation(record: Record, words: Mapping[str, Any], lang: str) -> list[str]:
     colon = words["colon"]
-    status = record.get("status", "")
+    status = record.status.value
     return [
         f"> {words['annotation']}",
         f"> - **{words['source']}**{colon}{_inline(_source_text(record, words, lang))}",
         f"> - **{words['environment']}**{colon}{_inline(_environment_text(record, words))}",
         f"> - **{words['status']}**{colon}{_inline(words['statuses'].get(status, status))}",
-        f"> - **{words['collected']}**{colon}{_inline(record.get('collected', ''))}",
+        f"> - **{words['collected']}**{colon}{_inline(record.collected.isoformat())}",
     ]
 
 
-def _engine_text(record: Mapping[str, Any]) -> str:
-    engine = record.get("engine")
-    if not engine:
-        return ""
-    text = f"{engine.get('name', '')} {engine.get('version', '')}".strip()
-    return f"{text} ({engine['mode']})" if engine.get("mode") else text
-
-
-def _machine_text(env: Mapping[str, Any], words: Mapping[str, Any]) -> str:
-    parts = [env.get("architecture", ""), env.get("cpu_model", "")]
-    if env.get("cores"):
-        parts.append(words["cores"](env["cores"]))
-    if env.get("memory_bytes"):
-        parts.append(_memory_text(env["memory_bytes"]))
-    parts += [env.get("os", ""), env.get("kernel", "")]
-    return str(words["comma"].join(part for part in parts if part))
+def _outcome_key(record: Record) -> str:
+    if record.verdict is None:
+        return Outcome.NONE.value
+    if record.verdict.outcome == Outcome.NONE and any(c.not_compared for c in record.verdict.checks):
+        return "not_compared"
+    return record.verdict.outcome.value
 
 
 def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
-    """The run document as Markdown in ``lang`` (``en`` or ``zh``); raises ValueError otherwise."""
+    """A run document (as written to JSON) as Markdown in ``lang`` (``en`` or ``zh``); ValueError otherwise.
+
+    The document's records are read back into :class:`Record` objects first, so the report
+    says "not compared" or names an engine exactly as the records themselves do.
+    """
     words = _words(lang)
     run = document.get("run") or {}
-    records = document.get("records") or []
+    records = [Record.from_dict(data) for data in document.get("records") or []]
     target = run.get("target", "")
+    machine = document.get("environment")
+    machine_text = str(words["comma"].join(
+        p for p in _machine_parts(Environment.from_dict(machine), words, cpu=True) if p
+    )) if machine else ""
     lines = [
         f"# {words['title'].format(target=target)}",
         "",
         words["run_line"].format(
             target=target,
             date=_inline(str(run.get("started", ""))[:10]),
-            machine=_inline(_machine_text(document.get("environment") or {}, words)),
+            machine=_inline(machine_text),
         ),
     ]
     counts = document.get("summary") or {}
@@ -257,29 +247,24 @@ def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
         header = words["header"]
         lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for record in records:
-            outcome = (record.get("verdict") or {}).get("outcome", "none")
-            checks = (record.get("verdict") or {}).get("checks", ())
-            if outcome == "none" and any(_not_compared(c) for c in checks):
-                outcome = "not_compared"
-            status = record.get("status", "")
+            outcome = _outcome_key(record)
+            status = record.status.value
             cells = (
-                record.get("metric", ""),
+                record.metric,
                 _value_text(record, words),
                 _limits_text(record, words),
                 words["outcomes"].get(outcome, outcome),
                 words["statuses"].get(status, status),
-                _engine_text(record),
+                str(record.engine) if record.engine else "",
             )
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     for record in records:
-        metric, test = _inline(record.get("metric", "")), _inline(record.get("test", ""))
-        lines += ["", f"## {metric}", "", _code(test), ""]
+        lines += ["", f"## {_inline(record.metric)}", "", _code(_inline(record.test)), ""]
         lines += _annotation(record, words, lang)
-        verdict = record.get("verdict")
-        if verdict and verdict.get("reason"):
-            lines += ["", f"{words['verdict_line']}{words['colon']}{_inline(verdict['reason'])}"]
-        if record.get("notes"):
-            notes = words["semicolon"].join(record["notes"])
+        if record.verdict and record.verdict.reason:
+            lines += ["", f"{words['verdict_line']}{words['colon']}{_inline(record.verdict.reason)}"]
+        if record.notes:
+            notes = words["semicolon"].join(record.notes)
             lines += ["", f"{words['notes']}{words['colon']}{_inline(notes)}"]
     stale = document.get("stale_baselines") or []
     if stale:
