@@ -1,4 +1,4 @@
-"""Small helpers the backends share to describe tools and their errors in one line."""
+"""Small helpers the engines share to describe tools and their errors in one line."""
 
 from __future__ import annotations
 
