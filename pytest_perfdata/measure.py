@@ -4,11 +4,16 @@ The sampler knows nothing of baselines. It asks a ``decided`` callback, at a few
 spaced checkpoints, whether the samples so far settle the question; the caller (the ``perf``
 fixture) answers with a provisional verdict. Checking at a handful of checkpoints rather than
 after every sample keeps the optional-stopping bias small.
+
+Every reading of time goes through a ``clock`` (and, for CPU time, a ``cpu_clock``) that the
+caller may replace, so that the sampler's rules can be tested against a scripted clock instead
+of the machine's speed. The real clocks are bound to local names before any timed region.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import gc
 import math
 import resource
@@ -16,17 +21,20 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Final, final
+from typing import Final, TypeAlias, final
 
+from ._defaults import BUDGET_S, CONFIDENCE
 from .record import CPU_REFERENCE_KIND
 from .stats import STATISTICS, Interval, interval_for, min_samples_for, quantile, statistic_value
 
 __all__ = [
     "CPU_REFERENCE",
+    "Clock",
     "DriftReference",
     "Measurement",
     "PairedMeasurement",
     "SamplingPolicy",
+    "StopReason",
     "measure_overhead",
     "reference_kernel",
     "sample",
@@ -39,6 +47,20 @@ _MIN_SAMPLE_NS: Final = 20_000
 _BLOCK_NS: Final = 10_000_000
 #: Share of the workload's time spent on the reference kernel.
 _REFERENCE_SHARE: Final = 0.2
+#: Each checkpoint is this many times the previous one (rounded up).
+_CHECKPOINT_GROWTH: Final = 1.5
+
+#: A monotonic counter in nanoseconds, such as ``time.perf_counter_ns``: injectable so that
+#: tests can script time instead of depending on how fast the machine is.
+Clock: TypeAlias = Callable[[], int]
+
+
+class StopReason(str, enum.Enum):
+    """Why sampling ended: a report says whether a figure is as precise as asked or was cut short."""
+
+    PRECISE = "precise"  # precise (and decided, when asked) at a checkpoint
+    MAX_SAMPLES = "max-samples"  # the sample cap was reached first
+    BUDGET = "budget"  # the time budget was spent first
 
 
 def reference_kernel() -> int:
@@ -76,9 +98,9 @@ class SamplingPolicy:
     """How long and how precisely to sample one metric."""
 
     statistic: str = "p50"
-    confidence: float = 0.99
+    confidence: float = CONFIDENCE
     precision: float = 0.01  # stop once the interval's half-width is within 1 % of the value
-    budget_s: float = 1.0  # wall-clock budget for sampling one metric (warm-up excluded)
+    budget_s: float = BUDGET_S  # wall-clock budget for sampling one metric (warm-up excluded)
     warmup_s: float = 0.05
     min_time_s: float = 0.1  # sample at least this long, so a passing burst of noise averages out
     min_samples: int = 20
@@ -113,24 +135,35 @@ class Measurement:
     cpu_ns_per_call: float
     reference_ns: tuple[float, ...]
     peak_memory_bytes: int | None
-    stopped_because: str
+    stopped_because: StopReason
     elapsed_s: float
 
     @property
     def reference_median_ns(self) -> float | None:
+        """The drift reference's median, which a verdict divides out (None: no reference was timed)."""
         return quantile(sorted(self.reference_ns), 0.5) if self.reference_ns else None
 
 
 def _cpu_ns() -> int:
+    """CPU time of this process and its waited-for children, in ns: work done in a child counts too."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     return int(seconds * 1e9)
 
 
-def _timed_block(fn: Callable[[], object], loops: int, count: int, out: list[float]) -> None:
-    """Append ``count`` samples (ns per call) to ``out``. Kept minimal: this is the overhead."""
-    clock = time.perf_counter_ns
+def _timed_block(
+    fn: Callable[[], object],
+    loops: int,
+    count: int,
+    out: list[float],
+    clock: Clock = time.perf_counter_ns,
+) -> None:
+    """Append ``count`` samples (ns per call) to ``out``. Kept minimal: this is the overhead.
+
+    ``clock`` arrives as a local name, so the timed region costs what it did with the clock
+    looked up here: one local load per reading.
+    """
     append = out.append
     if loops == 1:
         for _ in range(count):
@@ -146,29 +179,32 @@ def _timed_block(fn: Callable[[], object], loops: int, count: int, out: list[flo
             append((clock() - start) / loops)
 
 
-def measure_overhead(samples: int = 20_000) -> float:
+def measure_overhead(samples: int = 20_000, clock: Clock = time.perf_counter_ns) -> float:
     """Median cost in ns of one sample of a no-op: the harness's own overhead per sample."""
     out: list[float] = []
 
     def noop() -> None:
         return None
 
-    _timed_block(noop, 1, 1000, out)  # warm the loop
+    _timed_block(noop, 1, 1000, out, clock)  # warm the loop
     out.clear()
-    _timed_block(noop, 1, samples, out)
+    _timed_block(noop, 1, samples, out, clock)
     return quantile(sorted(out), 0.5)
 
 
 DecidedCallback = Callable[[float, Interval, "float | None"], bool]
 
 
-def _calibrate(fn: Callable[[], object], policy: SamplingPolicy) -> tuple[int, int]:
-    """Warm up; return (calls per sample, samples per block) from the fastest warm-up call."""
-    clock = time.perf_counter_ns
+def _calibrate(fn: Callable[[], object], policy: SamplingPolicy, clock: Clock) -> tuple[int, int]:
+    """Warm up; return (calls per sample, samples per block) from the fastest warm-up call.
+
+    The fastest call, not the mean, sizes the batch: a warm-up call slowed by a cold cache
+    or a pause would otherwise leave a short call timed alone, mostly measuring the timer.
+    """
     warm_start = clock()
     warm: list[float] = []
     while True:
-        _timed_block(fn, 1, 1, warm)
+        _timed_block(fn, 1, 1, warm, clock)
         if clock() - warm_start >= policy.warmup_s * 1e9:
             break
     per_call = min(warm)
@@ -211,10 +247,16 @@ def sample(
     policy: SamplingPolicy,
     decided: DecidedCallback | None = None,
     memory: bool = False,
+    *,
+    clock: Clock = time.perf_counter_ns,
+    cpu_clock: Clock = _cpu_ns,
 ) -> Measurement:
-    """Sample ``fn`` until its statistic is precise (and decided), or the budget runs out."""
-    loops, block = _calibrate(fn, policy)
-    clock = time.perf_counter_ns
+    """Sample ``fn`` until its statistic is precise (and decided), or the budget runs out.
+
+    ``clock`` times everything (warm-up, batches, the budget, each sample) and ``cpu_clock``
+    the CPU time per call; both default to the real clocks and are replaced only in tests.
+    """
+    loops, block = _calibrate(fn, policy, clock)
     samples: list[float] = []
     reference: list[float] = []
     reference_block = 1
@@ -222,32 +264,32 @@ def sample(
     cpu_spent = 0
     calls = 0
     budget_ns = policy.budget_s * 1e9
-    reason = "budget"
+    reason = StopReason.BUDGET
     with _collector_as_asked(policy):
         start = clock()
         while True:
             count = min(block, policy.max_samples - len(samples))
-            cpu_before = _cpu_ns()
+            cpu_before = cpu_clock()
             block_start = clock()
-            _timed_block(fn, loops, count, samples)
+            _timed_block(fn, loops, count, samples, clock)
             block_ns = clock() - block_start
-            cpu_spent += _cpu_ns() - cpu_before
+            cpu_spent += cpu_clock() - cpu_before
             calls += count * loops
             if policy.reference is not None:
                 ref_start = clock()
-                _timed_block(policy.reference.fn, 1, reference_block, reference)
+                _timed_block(policy.reference.fn, 1, reference_block, reference, clock)
                 ref_ns = clock() - ref_start
                 # Aim the next burst at the target share of the workload's time.
                 wanted = block_ns * _REFERENCE_SHARE
                 reference_block = max(1, min(200, int(reference_block * wanted / max(ref_ns, 1))))
             if len(samples) >= checkpoint:
-                checkpoint = math.ceil(checkpoint * 1.5)
+                checkpoint = math.ceil(checkpoint * _CHECKPOINT_GROWTH)
                 ref = quantile(sorted(reference), 0.5) if reference else None
                 if _settled(policy, samples, clock() - start, decided, ref):
-                    reason = "precise"
+                    reason = StopReason.PRECISE
                     break
             if len(samples) >= policy.max_samples:
-                reason = "max-samples"
+                reason = StopReason.MAX_SAMPLES
                 break
             if clock() - start >= budget_ns:
                 break
@@ -291,7 +333,7 @@ class PairedMeasurement:
     ratios: tuple[float, ...]  # first ÷ second, one per turn
     first_ns: tuple[float, ...]
     second_ns: tuple[float, ...]
-    stopped_because: str
+    stopped_because: StopReason
 
 
 def sample_paired(
@@ -299,6 +341,8 @@ def sample_paired(
     second: Callable[[], object],
     policy: SamplingPolicy,
     decided: DecidedCallback | None = None,
+    *,
+    clock: Clock = time.perf_counter_ns,
 ) -> PairedMeasurement:
     """Time ``first`` and ``second`` in turns (AB, BA, AB, ...); sample the ratio of each turn.
 
@@ -306,33 +350,33 @@ def sample_paired(
     their ratio inherits every burst of load in between. Timed in the same turn, both sides of
     each ratio see the same moment, so the load cancels in the ratio and its interval is honest.
     The order alternates so that neither side always runs on caches the other one warmed.
+    ``clock`` times everything, as in :func:`sample`.
     """
-    loops_first, _ = _calibrate(first, policy)
-    loops_second, _ = _calibrate(second, policy)
-    clock = time.perf_counter_ns
+    loops_first, _ = _calibrate(first, policy, clock)
+    loops_second, _ = _calibrate(second, policy, clock)
     times_first: list[float] = []
     times_second: list[float] = []
     ratios: list[float] = []
     checkpoint = policy.first_checkpoint
     budget_ns = policy.budget_s * 1e9
-    reason = "budget"
+    reason = StopReason.BUDGET
     with _collector_as_asked(policy):
         start = clock()
         while True:
             if len(ratios) % 2 == 0:
-                _timed_block(first, loops_first, 1, times_first)
-                _timed_block(second, loops_second, 1, times_second)
+                _timed_block(first, loops_first, 1, times_first, clock)
+                _timed_block(second, loops_second, 1, times_second, clock)
             else:
-                _timed_block(second, loops_second, 1, times_second)
-                _timed_block(first, loops_first, 1, times_first)
+                _timed_block(second, loops_second, 1, times_second, clock)
+                _timed_block(first, loops_first, 1, times_first, clock)
             ratios.append(times_first[-1] / max(times_second[-1], 1.0))
             if len(ratios) >= checkpoint:
-                checkpoint = math.ceil(checkpoint * 1.5)
+                checkpoint = math.ceil(checkpoint * _CHECKPOINT_GROWTH)
                 if _settled(policy, ratios, clock() - start, decided, None):
-                    reason = "precise"
+                    reason = StopReason.PRECISE
                     break
             if len(ratios) >= policy.max_samples:
-                reason = "max-samples"
+                reason = StopReason.MAX_SAMPLES
                 break
             if clock() - start >= budget_ns:
                 break
