@@ -14,6 +14,7 @@ import pytest
 # extension cannot be imported afresh: a second copy of PyYAML would build nodes its first copy's
 # classes do not recognise. Importing the loader here keeps one copy for the whole session.
 import pytest_perfdata.baseline  # noqa: F401
+import wasmtime  # noqa: F401  (the same for wasmtime's native library)
 
 _LAST = ("suites/opa/",)
 

@@ -14,6 +14,7 @@ from .measure import (
     DriftReference,
     Measurement,
     SamplingPolicy,
+    StopReason,
     sample,
     sample_paired,
 )
@@ -254,7 +255,7 @@ class Perf:
         paired = sample_paired(fn, against, policy, decided)
         ratios = list(paired.ratios)
         ordered = sorted(ratios)
-        extra = (f"time budget spent after {len(ratios)} turns",) if paired.stopped_because == "budget" else ()
+        extra = (f"time budget spent after {len(ratios)} turns",) if paired.stopped_because is StopReason.BUDGET else ()
         record = self._build(
             figure,
             value=statistic_value(statistic, ordered),
@@ -396,7 +397,7 @@ class Perf:
         runtimes = dict(self.runtimes)
         if engine is not None:
             runtimes.setdefault(engine.name, engine.version)
-        if measurement is not None and measurement.stopped_because == "budget":
+        if measurement is not None and measurement.stopped_because is StopReason.BUDGET:
             notes += (f"time budget spent after {len(samples)} samples",)
         return Record(
             metric=figure.metric,

@@ -10,35 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import (
-    LoadedPolicy,
-    Policy,
-    PolicyEngine,
-    PolicyUnavailable,
-    available_engines,
-    select_engine,
+from ...options import Option
+
+if TYPE_CHECKING:
+    from . import LoadedPolicy, Policy, PolicyEngine
+
+__all__ = ["OPTIONS", "EngineSet", "PolicyCompiler", "opa_policy", "policy_engines"]
+
+#: The family's options (the plugin adds them; each default is stated here once).
+OPTIONS: tuple[Option, ...] = (
+    Option("perf_opa_engine",
+           "policy engine behind opa_policy: auto (wasm when the opa CLI is found, else rego-cpp)", "auto",
+           choices=("auto", "wasm", "rego-cpp", "opa-go", "http")),
+    Option("perf_opa", "the opa CLI (default: found on PATH)", metavar="PATH"),
+    Option("perf_opa_bundle", "a prebuilt `opa build -t wasm` bundle for the wasm engine", metavar="PATH"),
+    Option("perf_opa_url", "an existing OPA server for the http engine (default: start one with the CLI)",
+           metavar="URL"),
 )
-
-__all__ = ["EngineSet", "PolicyCompiler", "opa_policy", "policy_engines"]
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("perfdata")
-    group.addoption(
-        "--perf-opa-engine", dest="perf_opa_engine", default="auto",
-        choices=("auto", "wasm", "rego-cpp", "opa-go", "http"),
-        help="policy engine behind opa_policy: auto (wasm when the opa CLI is found, else rego-cpp)",
-    )
-    group.addoption("--perf-opa", dest="perf_opa", metavar="PATH", default=None,
-                    help="the opa CLI (default: found on PATH)")
-    group.addoption("--perf-opa-bundle", dest="perf_opa_bundle", metavar="PATH", default=None,
-                    help="a prebuilt `opa build -t wasm` bundle for the wasm engine")
-    group.addoption("--perf-opa-url", dest="perf_opa_url", metavar="URL", default=None,
-                    help="an existing OPA server for the http engine (default: start one with the CLI)")
 
 
 def _engine_options(config: pytest.Config) -> dict[str, Any]:
@@ -77,6 +69,8 @@ class EngineSet:
 @pytest.fixture(scope="session")
 def policy_engines(request: pytest.FixtureRequest) -> Iterator[EngineSet]:
     """Every policy engine that really works here (name -> engine), cleaned up at the end."""
+    from . import available_engines
+
     engines, missing = available_engines(**_engine_options(request.config))
     engine_set = EngineSet(engines, missing)
     try:
@@ -99,6 +93,8 @@ class PolicyCompiler:
 @pytest.fixture(scope="session")
 def opa_policy(request: pytest.FixtureRequest, policy_engines: EngineSet) -> PolicyCompiler:
     """The engine chosen with ``--perf-opa-engine``, as a compiler of policies."""
+    from . import PolicyUnavailable, select_engine
+
     try:
         engine = select_engine(request.config.getoption("perf_opa_engine"), **_engine_options(request.config))
     except PolicyUnavailable as reason:
