@@ -7,7 +7,6 @@ beside them, so their regression checks are not drift-corrected (the record says
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Generator
 from typing import Any
 
@@ -28,6 +27,8 @@ def benchmark_samples(fixture: Any) -> tuple[list[float], int] | None:
 
 
 def _unit_for(seconds: list[float]) -> tuple[str, float]:
+    import statistics  # its decimal and fractions imports are not for runs that use no benchmark
+
     median = statistics.median(seconds)
     if median < 1e-3:
         return "us", 1e6
