@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_perfdata.engines import opa
+from pytest_perfdata.engines.opa import wasm_builtins
 from pytest_perfdata.engines.opa import (
     OpaHttpEngine,
     OpaWasmEngine,
@@ -547,11 +548,11 @@ def test_wasm_engine_builds_with_the_cli(
 
 
 def test_host_sprintf() -> None:
-    assert opa._go_sprintf("%s may not %s", ["ada", "write"]) == "ada may not write"
-    assert opa._go_sprintf("%d%% of %v", [50, [1, "a"]]) == '50% of [1,"a"]'
-    assert opa._go_sprintf("%q", ["x"]) == '"x"'
+    assert wasm_builtins.go_sprintf("%s may not %s", ["ada", "write"]) == "ada may not write"
+    assert wasm_builtins.go_sprintf("%d%% of %v", [50, [1, "a"]]) == '50% of [1,"a"]'
+    assert wasm_builtins.go_sprintf("%q", ["x"]) == '"x"'
     with pytest.raises(ValueError, match="not supported"):
-        opa._go_sprintf("%x", [255])
+        wasm_builtins.go_sprintf("%x", [255])
 
 
 # -- an OPA server over HTTP, faked: the client side only ---------------------------------------
