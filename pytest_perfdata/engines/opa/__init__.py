@@ -31,17 +31,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
-from .errors import PolicyError, PolicyEvalError, PolicyUnavailable, PolicyUndefined
-from .policy import Policy, check_entrypoint
-
 if TYPE_CHECKING:
     from ...record import Engine
     from .bench import bench_arguments, opa_bench, parse_bench_json
     from .cli import find_opa, opa_version
+    from .errors import PolicyError, PolicyEvalError, PolicyUnavailable, PolicyUndefined
     from .opa_go import OpaGoEngine, OpaGoPolicy
     from .opa_http import OpaHttpEngine, OpaHttpPolicy
     from .opa_wasm import OpaWasmEngine, OpaWasmPolicy
     from .order import opa_order_key
+    from .policy import Policy, check_entrypoint
     from .rego_cpp import RegoCppEngine, RegoCppPolicy
     from .wasm_bundle import build_wasm_bundle, wasm_bundle_path, wasm_cache_key
 
@@ -81,6 +80,12 @@ ENGINE_NAMES: Final = ("rego-cpp", "opa-go", "wasm", "http")
 
 #: Names re-exported from the implementation modules, loaded when first asked for.
 _LAZY: Final[Mapping[str, str]] = {
+    "PolicyError": "errors",
+    "PolicyEvalError": "errors",
+    "PolicyUnavailable": "errors",
+    "PolicyUndefined": "errors",
+    "Policy": "policy",
+    "check_entrypoint": "policy",
     "RegoCppEngine": "rego_cpp",
     "RegoCppPolicy": "rego_cpp",
     "OpaGoEngine": "opa_go",
@@ -178,6 +183,8 @@ def available_engines(
     Names are :data:`ENGINE_NAMES`. An engine is listed only after it answered (the CLI gave
     its version, the server its health), so a record never names one that could not run.
     """
+    from .errors import PolicyUnavailable
+
     found: dict[str, PolicyEngine] = {}
     missing: dict[str, str] = {}
     for name, make in _makers(opa_path, opa_url, bundle).items():
@@ -200,6 +207,7 @@ def select_engine(
     An explicit choice that is missing raises :class:`PolicyUnavailable` with its reason.
     """
     from .cli import find_opa
+    from .errors import PolicyUnavailable
 
     if choice not in ("auto", *ENGINE_NAMES):
         raise ValueError(

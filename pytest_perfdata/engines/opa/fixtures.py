@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ...options import Option
+from . import ENGINE_NAMES, available_engines, select_engine
 
 if TYPE_CHECKING:
     from . import LoadedPolicy, Policy, PolicyEngine
@@ -24,8 +25,8 @@ __all__ = ["OPTIONS", "EngineSet", "PolicyCompiler", "opa_policy", "policy_engin
 #: The family's options (the plugin adds them; each default is stated here once).
 OPTIONS: tuple[Option, ...] = (
     Option("perf_opa_engine",
-           "policy engine behind opa_policy: auto (wasm when the opa CLI is found, else rego-cpp)", "auto",
-           choices=("auto", "wasm", "rego-cpp", "opa-go", "http")),
+           "policy engine behind opa_policy; auto is wasm when the opa CLI is found, else rego-cpp", "auto",
+           choices=("auto", *ENGINE_NAMES)),
     Option("perf_opa", "the opa CLI (default: found on PATH)", metavar="PATH"),
     Option("perf_opa_bundle", "a prebuilt `opa build -t wasm` bundle for the wasm engine", metavar="PATH"),
     Option("perf_opa_url", "an existing OPA server for the http engine (default: start one with the CLI)",
@@ -52,7 +53,7 @@ class EngineSet:
 
     def load(self, engine: PolicyEngine, policy: Policy) -> LoadedPolicy:
         """Compile ``policy``; a policy that does not compile fails the asking test, with file:line."""
-        from . import PolicyError
+        from .errors import PolicyError
 
         try:
             loaded = engine.load(policy)
@@ -69,8 +70,6 @@ class EngineSet:
 @pytest.fixture(scope="session")
 def policy_engines(request: pytest.FixtureRequest) -> Iterator[EngineSet]:
     """Every policy engine that really works here (name -> engine), cleaned up at the end."""
-    from . import available_engines
-
     engines, missing = available_engines(**_engine_options(request.config))
     engine_set = EngineSet(engines, missing)
     try:
@@ -79,7 +78,7 @@ def policy_engines(request: pytest.FixtureRequest) -> Iterator[EngineSet]:
         engine_set.close()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyCompiler:
     """The chosen engine: ``opa_policy.load(policy)`` gives a compiled policy with ``evaluate``."""
 
@@ -93,7 +92,7 @@ class PolicyCompiler:
 @pytest.fixture(scope="session")
 def opa_policy(request: pytest.FixtureRequest, policy_engines: EngineSet) -> PolicyCompiler:
     """The engine chosen with ``--perf-opa-engine``, as a compiler of policies."""
-    from . import PolicyUnavailable, select_engine
+    from .errors import PolicyUnavailable
 
     try:
         engine = select_engine(request.config.getoption("perf_opa_engine"), **_engine_options(request.config))
