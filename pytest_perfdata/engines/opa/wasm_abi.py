@@ -5,8 +5,10 @@ The caller passes the ``wasmtime`` module in, so that importing this module load
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import json
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -18,6 +20,22 @@ __all__ = ["OpaWasmModule", "WasmAbort"]
 
 _WASM_MAX_PAGES: Final = 4096  # 256 MiB of linear memory per loaded policy
 _WASM_PAGE: Final = 65536
+
+
+#: Every OPA Wasm module still alive, closed before the interpreter tears down (see below).
+_LIVE_MODULES: weakref.WeakSet[OpaWasmModule] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_modules() -> None:
+    """Delete the stores of modules still alive at exit, while Python can still run their callbacks.
+
+    A store holds our Python host functions (``opa_abort``, the builtins). Deleted later, by the
+    interpreter's final clean-up, wasmtime calls back into a half-destroyed Python and the
+    process dies with SIGSEGV after every test has passed (seen at the end of ``pytest tests/``).
+    """
+    for module in list(_LIVE_MODULES):
+        module.store.close()
 
 
 class OpaWasmModule:
@@ -33,6 +51,7 @@ class OpaWasmModule:
     def __init__(self, wasmtime: Any, wasm: bytes, data: Any) -> None:
         wt = self._wt = wasmtime
         store = self.store = wt.Store(wt.Engine())
+        _LIVE_MODULES.add(self)
         try:
             module = wt.Module(store.engine, wasm)
         except wt.WasmtimeError as exc:
