@@ -15,7 +15,9 @@ TRIVIAL = "def test_trivial():\n    pass\n"
 
 
 def _pytest_argv(root: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={root}",
+    # Hypothesis's plugin is left out of both sides: its import is most of a trivial run's time
+    # and most of its spread, and it is not ours (as in the collection-cost test).
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--rootdir={root}",
             f"-c={root / 'pytest.ini'}", str(root / "test_trivial.py"), *extra]
 
 
