@@ -20,9 +20,10 @@ it, and the names below from other modules load on first use (PEP 562).
 
 from __future__ import annotations
 
-from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
+
+from ..._lazy import lazy_names
 
 __all__ = [
     "BATCH_LABEL",
@@ -96,13 +97,7 @@ if TYPE_CHECKING:
     from .workload import RuntimeChoice, resolve_runtime
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -17,11 +17,12 @@ imports no engine: the launcher, started once per timed sample, pays only for wh
 from __future__ import annotations
 
 import enum
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, final, runtime_checkable
+
+from ..._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ...provenance import Engine
@@ -267,10 +268,4 @@ _HOMES: Final = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)
