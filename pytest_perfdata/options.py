@@ -62,11 +62,17 @@ class Option:
             parser.addini(self.dest, help=self.help_text, default=self.default)
 
     def value(self, config: pytest.Config) -> Any:
-        """The command line first, then the ini key, then the default; converted and checked."""
+        """The command line first, then the ini key, then the default; converted and checked.
+
+        A command-line option's default is converted by argparse; an ini option's default is
+        converted here, like a value from the ini file.
+        """
         given = config.getoption(self.dest)
         if given is not None or not self.ini:
             return given
         raw = config.getini(self.dest)
+        if raw in (None, ""):
+            raw = self.default
         if raw in (None, ""):
             return None
         try:

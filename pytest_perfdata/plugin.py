@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .marker import MARKER_HELP, PerfMarker
-from .options import GROUP_DESCRIPTION, Option, add_options
+from .options import Option, add_options
 from .settings import CORE_OPTIONS, settings_from
 from .state import PERF_KEY, RUN_KEY, SETTINGS_KEY, perf_for, run_for, started_run
 from .targets import UnknownTargetError, check_target, machine_target
@@ -42,14 +42,14 @@ _MEASURING_FIXTURES = ("perf", "benchmark")
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register each family's fixture module and add every option, the core's and the families'."""
     options: list[Option] = list(CORE_OPTIONS)
-    parser.getgroup("perfdata", GROUP_DESCRIPTION)  # first, so the group is described even if a family adds first
     for name in FIXTURE_MODULES:
-        module = pluginmanager.get_plugin(name) or import_module(name)
-        if pluginmanager.get_plugin(name) is None:
+        module = pluginmanager.get_plugin(name)
+        if module is None:
+            module = import_module(name)
             pluginmanager.register(module, name)
-        if not hasattr(module, "pytest_addoption"):
-            options += getattr(module, "OPTIONS", ())
+        options += module.OPTIONS
     add_options(parser, options)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Any, final
 
 import pytest
 
 from . import _defaults
 from .option_types import confidence, non_negative_int, percentage, positive_int, positive_time
-from .options import Option
+from .options import Option, option_value
 from .targets import baseline_path, machine_target
 
 if TYPE_CHECKING:
@@ -112,15 +112,8 @@ class Settings:
         )
 
 
-def _value(config: pytest.Config, dest: str) -> object:
-    """An option's value: given (command line, ini) or else its default, converted by its type."""
-    for option in CORE_OPTIONS:
-        if option.dest == dest:
-            value = option.value(config)
-            if value is None and option.default is not None and option.ini:
-                value = option.type(option.default) if option.type is not str else option.default
-            return value
-    raise KeyError(dest)
+def _value(config: pytest.Config, dest: str) -> Any:
+    return option_value(config, CORE_OPTIONS, dest)
 
 
 def settings_from(config: pytest.Config) -> Settings:
@@ -138,13 +131,13 @@ def settings_from(config: pytest.Config) -> Settings:
         baselines_dir=baselines,
         save=bool(config.getoption("perf_save")),
         disabled=bool(config.getoption("perf_disable")),
-        budget_s=float(_value(config, "perf_budget")),  # type: ignore[arg-type]
-        confidence=float(_value(config, "perf_confidence")),  # type: ignore[arg-type]
+        budget_s=float(_value(config, "perf_budget")),
+        confidence=float(_value(config, "perf_confidence")),
         inconclusive_fails=_value(config, "perf_inconclusive") == "fail",
         regression_scope=RegressionScope(_value(config, "perf_regression_scope")),
-        confirm=int(_value(config, "perf_confirm")),  # type: ignore[call-overload]
-        default_regression=float(_value(config, "perf_regression")),  # type: ignore[arg-type]
-        max_age_days=int(_value(config, "perf_max_age")),  # type: ignore[call-overload]
+        confirm=int(_value(config, "perf_confirm")),
+        default_regression=float(_value(config, "perf_regression")),
+        max_age_days=int(_value(config, "perf_max_age")),
         reports=reports,
         report_lang=ReportLanguage(_value(config, "perf_report_lang")),
         records_dir=(config.rootpath / records_dir) if records_dir else None,
