@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, final
 
 from . import __version__
@@ -51,7 +50,7 @@ def _write_reports(run: PerfRun, document: dict[str, Any]) -> list[str]:
         stamp = run.started.strftime("%Y%m%dT%H%M%SZ")
         targets.append(run.settings.records_dir / f"{stamp}-{run.run_id}.json")
     for path in targets:
-        if Path(path).suffix == ".md":
+        if path.suffix == ".md":
             write_markdown(path, document, run.settings.report_lang)
         else:
             write_json(path, document)

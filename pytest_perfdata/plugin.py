@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .marker import MARKER_HELP, PerfMarker
+from .marker import MARKER_HELP
 from .options import Option, add_options
 from .settings import CORE_OPTIONS, settings_from
-from .state import PERF_KEY, RUN_KEY, SETTINGS_KEY, perf_for, run_for, started_run
+from .state import PERF_KEY, RUN_KEY, SETTINGS_KEY, marker_of, perf_for, run_for, started_run
 from .targets import UnknownTargetError, check_target, machine_target
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Check every ``perf`` marker, mark measuring tests (``-m perf``), and start the run if one measures."""
     measuring = False
     for item in items:
-        PerfMarker.of(item)  # a misspelt keyword or a bad value is a usage error naming the test
+        marker_of(item)  # a misspelt keyword or a bad value is a usage error naming the test
         names = getattr(item, "fixturenames", ())
         if any(name in names for name in _MEASURING_FIXTURES):
             measuring = True

@@ -17,11 +17,20 @@ if TYPE_CHECKING:
     from .perf import Perf
     from .session import PerfRun
 
-__all__ = ["PERF_KEY", "RUN_KEY", "SETTINGS_KEY", "perf_for", "run_for", "started_run"]
+__all__ = ["MARKER_KEY", "PERF_KEY", "RUN_KEY", "SETTINGS_KEY", "marker_of", "perf_for", "run_for", "started_run"]
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 RUN_KEY = pytest.StashKey["PerfRun"]()
 PERF_KEY = pytest.StashKey["Perf"]()
+MARKER_KEY = pytest.StashKey[PerfMarker]()
+
+
+def marker_of(item: pytest.Item) -> PerfMarker:
+    """The item's checked ``perf`` marker: checked once, at collection, and kept on the item."""
+    marker = item.stash.get(MARKER_KEY, None)
+    if marker is None:
+        marker = item.stash[MARKER_KEY] = PerfMarker.of(item)
+    return marker
 
 
 def started_run(config: pytest.Config) -> PerfRun | None:
@@ -59,7 +68,7 @@ def perf_for(item: pytest.Item) -> Perf:
         perf = Perf(
             run=run_for(item.config),
             test=item.nodeid,
-            marker=PerfMarker.of(item),
+            marker=marker_of(item),
             user_properties=item.user_properties,
         )
         item.stash[PERF_KEY] = perf

@@ -134,12 +134,10 @@ def _value_text(record: Record, words: Mapping[str, Any]) -> str:
     interval = record.interval
     if interval.low == interval.high:
         return value  # an exact figure (min/max, or all samples equal): no interval to show
-    bound = lambda x, side: format_quantity(x, record.unit) if math.isfinite(x) else side  # noqa: E731
+    low, high = (format_quantity(x, record.unit) if math.isfinite(x) else side
+                 for x, side in ((interval.low, "-∞"), (interval.high, "+∞")))
     text: str = words["ci"].format(
-        value=value,
-        confidence=f"{interval.confidence:.0%}",
-        low=bound(interval.low, "-∞"),
-        high=bound(interval.high, "+∞"),
+        value=value, confidence=f"{interval.confidence:.0%}", low=low, high=high,
     )
     return text
 
