@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,9 @@ def read_report(pytester: pytest.Pytester, name: str = "r.json") -> dict[str, An
 
 def records_by_metric(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {record["metric"]: record for record in document["records"]}
+
+
+def recorded_calls(script: Path) -> list[list[str]]:
+    """The argument lists a stand-in CLI logged, one per run, to ``calls.log`` beside it."""
+    log = script.parent / "calls.log"
+    return [shlex.split(line) for line in log.read_text().splitlines() if line.strip()]

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import recorded_calls
 
 from pytest_perfdata.engines.build.workloads import WORKLOADS_DIR, WorkloadBuilder
 from pytest_perfdata.engines.oci import ContainerUnavailable, find_busybox
@@ -74,11 +75,6 @@ def make_stand_in(directory: Path) -> Path:
     return script
 
 
-def calls(script: Path) -> list[list[str]]:
-    log = script.parent / "calls.log"
-    return [shlex.split(line) for line in log.read_text().splitlines() if line.strip()]
-
-
 @pytest.fixture
 def stand_in(tmp_path: Path) -> Path:
     return make_stand_in(tmp_path / "edge")
@@ -106,7 +102,7 @@ def test_no_compiler_is_aot_unavailable_with_the_tool_s_own_line(stand_in: Path,
     assert str(error).startswith("wasmedge compile cannot precompile with this build: ")
     # unavailable (a reason to skip), never a failure of the module
     assert isinstance(error, WasmUnavailable) and not isinstance(error, WasmError)
-    assert calls(stand_in)[-1][0] == "compile"
+    assert recorded_calls(stand_in)[-1][0] == "compile"
 
 
 def test_another_compile_failure_on_stdout_is_an_error_that_carries_it(

@@ -7,7 +7,6 @@ fake ``wasmedge`` script that records its arguments; nothing it prints is a meas
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import stat
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import recorded_calls
 import wasmtime
 
 from pytest_perfdata.engines.build import workloads as workloads_module
@@ -130,11 +130,6 @@ def make_fake_wasmedge(directory: Path, version: str) -> Path:
     script.write_text(FAKE_WASMEDGE.format(version=version))
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return script
-
-
-def recorded_calls(script: Path) -> list[list[str]]:
-    log = script.parent / "calls.log"
-    return [shlex.split(line) for line in log.read_text().splitlines() if line.strip()]
 
 
 @pytest.fixture
