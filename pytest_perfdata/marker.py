@@ -12,13 +12,7 @@ import pytest
 from .option_types import confidence as _confidence
 from .option_types import non_negative_int, positive_time
 
-__all__ = ["MARKER_HELP", "MarkerError", "PerfMarker"]
-
-MARKER_HELP: Final = (
-    "perf(metric=None, budget=None, statistic=None, confidence=None, confirm=None): a test that measures; "
-    "added automatically to tests using the perf or benchmark fixture"
-)
-
+__all__ = ["MarkerError", "PerfMarker"]
 
 class MarkerError(pytest.UsageError):
     """A ``perf`` marker with an unknown keyword or a value its keyword does not accept."""

@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 __all__ = ["confidence", "non_negative_int", "percentage", "positive_int", "positive_time"]
 
 
+def _plain_number(text: str, suffix: str, *, required: bool) -> float | None:
+    """``text`` as a finite number followed by ``suffix`` (``10%``, ``10s``), else None.
+
+    With ``required=False`` the bare number is accepted too (a bare time is seconds).
+    The defaults are written this way, so that a pytest start-up resolves them without importing
+    the unit parser; anything else goes through :mod:`.units`, which gives the reasons.
+    """
+    stripped = text.strip()
+    if stripped.endswith(suffix):
+        stripped = stripped[: -len(suffix)].rstrip()
+    elif required:
+        return None
+    if "_" in stripped:  # float() takes "1_0"; the unit parser does not, and the two must agree
+        return None
+    try:
+        value = float(stripped)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def positive_time(text: str) -> float:
     """A positive time in seconds: ``2s``, ``500ms``, ``3 min``; a bare number is seconds."""
-    from .units import UnitError, parse_quantity, parse_unit  # only when a time is given
+    plain = _plain_number(text, "s", required=False)
+    if plain is not None and plain > 0:
+        return plain
+    from .units import UnitError, parse_quantity, parse_unit
 
     try:
         seconds = parse_quantity(text, "s").to(parse_unit("s"))
@@ -22,6 +47,9 @@ def positive_time(text: str) -> float:
 
 def percentage(text: str) -> float:
     """A positive percentage, as a fraction: ``10%`` gives 0.1."""
+    plain = _plain_number(text, "%", required=True)
+    if plain is not None and plain > 0:
+        return plain / 100
     from .units import UnitError, parse_quantity
 
     try:

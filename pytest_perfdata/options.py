@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, final
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -15,13 +14,15 @@ __all__ = ["GROUP_DESCRIPTION", "Option", "add_options", "option_value"]
 GROUP_DESCRIPTION = "performance figures as tests (pytest-perfdata)"
 
 
-@final
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
     """One option. ``default`` is text, as a user would type it, converted by ``type`` like any input.
 
     An option with ``ini=True`` is also an ini key of the same name; the command line wins over
     the ini file, and both are converted and checked by ``type`` (bad input names the option).
+
+    A named tuple rather than a frozen dataclass: every pytest start-up builds this class, and a
+    named tuple is made without generating and compiling methods (about 1 ms less, measured with
+    the start-up metric of ``suites/self``).
     """
 
     dest: str

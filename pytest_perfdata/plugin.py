@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .marker import MARKER_HELP
 from .options import Option, add_options
 from .settings import CORE_OPTIONS, settings_from
 from .state import PERF_KEY, RUN_KEY, SETTINGS_KEY, marker_of, perf_for, run_for, started_run
@@ -27,6 +26,13 @@ if TYPE_CHECKING:
 SUMMARY_KEY = pytest.StashKey[list[str]]()
 
 _WORKEROUTPUT_KEY = "perfdata_records"
+
+#: The ``perf`` marker's line in ``pytest --markers``; its keywords are checked by :mod:`.marker`,
+#: which is imported only when a test carries the marker.
+MARKER_HELP = (
+    "perf(metric=None, budget=None, statistic=None, confidence=None, confirm=None): a test that measures; "
+    "added automatically to tests using the perf or benchmark fixture"
+)
 
 #: The engine families' fixture modules, each light to import: its engine loads on first use.
 FIXTURE_MODULES = (
@@ -93,12 +99,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Check every ``perf`` marker, mark measuring tests (``-m perf``), and start the run if one measures."""
     measuring = False
     for item in items:
-        marker_of(item)  # a misspelt keyword or a bad value is a usage error naming the test
         names = getattr(item, "fixturenames", ())
         if any(name in names for name in _MEASURING_FIXTURES):
             measuring = True
             if item.get_closest_marker("perf") is None:
                 item.add_marker(pytest.mark.perf)
+        if item.get_closest_marker("perf") is not None:
+            marker_of(item)  # a misspelt keyword or a bad value is a usage error naming the test
     if measuring:
         run_for(config)  # a malformed baseline file stops the run here, before any test measures
 

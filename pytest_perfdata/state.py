@@ -10,25 +10,26 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .marker import PerfMarker
-from .settings import Settings
-
 if TYPE_CHECKING:
+    from .marker import PerfMarker
     from .perf import Perf
     from .session import PerfRun
+    from .settings import Settings
 
 __all__ = ["MARKER_KEY", "PERF_KEY", "RUN_KEY", "SETTINGS_KEY", "marker_of", "perf_for", "run_for", "started_run"]
 
-SETTINGS_KEY = pytest.StashKey[Settings]()
+SETTINGS_KEY = pytest.StashKey["Settings"]()
 RUN_KEY = pytest.StashKey["PerfRun"]()
 PERF_KEY = pytest.StashKey["Perf"]()
-MARKER_KEY = pytest.StashKey[PerfMarker]()
+MARKER_KEY = pytest.StashKey["PerfMarker"]()
 
 
 def marker_of(item: pytest.Item) -> PerfMarker:
     """The item's checked ``perf`` marker: checked once, at collection, and kept on the item."""
     marker = item.stash.get(MARKER_KEY, None)
     if marker is None:
+        from .marker import PerfMarker
+
         marker = item.stash[MARKER_KEY] = PerfMarker.of(item)
     return marker
 

@@ -77,3 +77,13 @@ def test_every_unknown_keyword_is_refused(keyword: str) -> None:
 def test_numbers_are_accepted_where_text_is(confidence: float, confirm: int) -> None:
     marker = PerfMarker.from_kwargs({"confidence": confidence, "confirm": confirm, "budget": 2}, "t.py::t")
     assert (marker.confidence, marker.confirm, marker.budget) == (pytest.approx(confidence), confirm, 2.0)
+
+
+def test_the_marker_help_names_every_keyword() -> None:
+    """``pytest --markers`` shows the keywords; the help lives in the plugin, the checks here."""
+    from dataclasses import fields
+
+    from pytest_perfdata.plugin import MARKER_HELP
+
+    for keyword in fields(PerfMarker):
+        assert f"{keyword.name}=" in MARKER_HELP, keyword.name

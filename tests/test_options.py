@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_perfdata import _defaults
 from pytest_perfdata.settings import CORE_OPTIONS, RegressionScope, Settings
@@ -46,3 +51,57 @@ def test_a_bad_ini_value_names_the_key(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*ini option perf_budget = 'soon': expected a time such as '2s'*"])
+
+
+_NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-10**6, 10**6).map(str),
+    st.text(alphabet="0123456789.e+-_ ", max_size=8),
+)
+
+
+@given(number=_NUMBER_TEXT, suffix=st.sampled_from(["", "s", " s", "ms", "%", " %", "min"]))
+def test_the_plain_number_shortcut_agrees_with_the_unit_parser(number: str, suffix: str) -> None:
+    """``10s`` and ``10%`` are read without the unit parser at start-up; the answer must be the same."""
+    from pytest_perfdata import option_types, units
+
+    text = number + suffix
+
+    def by_units(unit: str) -> object:
+        try:
+            quantity = units.parse_quantity(text, unit)
+            if unit == "%":
+                ok = quantity.unit.symbol == "%" and quantity.value > 0
+                return quantity.value / 100 if ok else "refused"
+            seconds = quantity.to(units.parse_unit("s"))
+        except units.UnitError:
+            return "refused"
+        return seconds if seconds > 0 else "refused"
+
+    def by_option(convert: Callable[[str], float]) -> object:
+        try:
+            return convert(text)
+        except argparse.ArgumentTypeError:
+            return "refused"
+
+    assert by_option(option_types.positive_time) == pytest.approx(by_units("s"))
+    assert by_option(option_types.percentage) == pytest.approx(by_units("%"))
+
+
+def test_a_run_with_no_measuring_test_imports_only_the_light_modules(pytester: pytest.Pytester) -> None:
+    """What every pytest run pays for: no unit parser, marker checks, engine protocols or measuring core."""
+    pytester.makepyfile("def test_trivial():\n    pass\n")
+    pytester.makeconftest(
+        "import sys\n"
+        "def pytest_sessionfinish(session):\n"
+        "    loaded = sorted(m for m in sys.modules if m.startswith('pytest_perfdata'))\n"
+        "    session.config._perfdata_loaded = loaded\n"
+        "def pytest_terminal_summary(terminalreporter, config):\n"
+        "    terminalreporter.write_line('LOADED ' + ' '.join(config._perfdata_loaded))\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    loaded = next(line for line in result.outlines if line.startswith("LOADED ")).split()[1:]
+    heavy = [m for m in loaded if m.rsplit(".", 1)[-1] in
+             ("units", "marker", "protocol", "engine_set", "perf", "session", "baseline", "stats", "verdict")]
+    assert heavy == [], heavy

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from . import Bundle, ContainerUnavailable
+from .protocol import Bundle, ContainerUnavailable
 from .config import oci_config
 
 __all__ = ["DEFAULT_APPLETS", "build_bundle", "find_busybox", "is_static_elf", "tree_bytes"]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, final
 from ...memory import MemoryUnavailable, process_memory
 from ...provenance import Engine
 from ..process import CompletedRun, RunTimeout, communicate_until_exit, kill_group, run_bounded
-from . import Bundle, ContainerError, ContainerUnavailable, RunningContainer
+from .protocol import Bundle, ContainerError, ContainerUnavailable, RunningContainer
 from ._proc import descendants, wait_dead
 from .bundle import build_bundle
 

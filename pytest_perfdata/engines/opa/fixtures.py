@@ -8,7 +8,6 @@ for agreement and side-by-side figures. Missing engines skip with a one-line rea
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +17,9 @@ from ...options import Option
 from . import ENGINE_NAMES, available_engines, select_engine
 
 if TYPE_CHECKING:
-    from . import LoadedPolicy, Policy, PolicyEngine
+    from .engine_set import EngineSet, PolicyCompiler
 
-__all__ = ["OPTIONS", "EngineSet", "PolicyCompiler", "opa_policy", "policy_engines"]
+__all__ = ["OPTIONS", "opa_policy", "policy_engines"]
 
 #: The family's options (the plugin adds them; each default is stated here once).
 OPTIONS: tuple[Option, ...] = (
@@ -43,33 +42,11 @@ def _engine_options(config: pytest.Config) -> dict[str, Any]:
     }
 
 
-@dataclass
-class EngineSet:
-    """Engines that work here, the reasons for the others, and every policy loaded so far."""
-
-    engines: dict[str, PolicyEngine]
-    missing: dict[str, str]
-    loaded: list[LoadedPolicy] = field(default_factory=list)
-
-    def load(self, engine: PolicyEngine, policy: Policy) -> LoadedPolicy:
-        """Compile ``policy``; a policy that does not compile fails the asking test, with file:line."""
-        from .errors import PolicyError
-
-        try:
-            loaded = engine.load(policy)
-        except PolicyError as error:
-            pytest.fail(f"policy {policy.name} does not compile under {engine.engine}: {error}", pytrace=False)
-        self.loaded.append(loaded)
-        return loaded
-
-    def close(self) -> None:
-        for loaded in self.loaded:
-            loaded.close()
-
-
 @pytest.fixture(scope="session")
 def policy_engines(request: pytest.FixtureRequest) -> Iterator[EngineSet]:
     """Every policy engine that really works here (name -> engine), cleaned up at the end."""
+    from .engine_set import EngineSet
+
     engines, missing = available_engines(**_engine_options(request.config))
     engine_set = EngineSet(engines, missing)
     try:
@@ -78,20 +55,10 @@ def policy_engines(request: pytest.FixtureRequest) -> Iterator[EngineSet]:
         engine_set.close()
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyCompiler:
-    """The chosen engine: ``opa_policy.load(policy)`` gives a compiled policy with ``evaluate``."""
-
-    engine: PolicyEngine
-    engines: EngineSet
-
-    def load(self, policy: Policy) -> LoadedPolicy:
-        return self.engines.load(self.engine, policy)
-
-
 @pytest.fixture(scope="session")
 def opa_policy(request: pytest.FixtureRequest, policy_engines: EngineSet) -> PolicyCompiler:
     """The engine chosen with ``--perf-opa-engine``, as a compiler of policies."""
+    from .engine_set import PolicyCompiler
     from .errors import PolicyUnavailable
 
     try:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
-from . import Limits, LimitKind, WasmAotUnavailable, WasmError, WasmLimitExceeded
+from .protocol import Limits, LimitKind, WasmAotUnavailable, WasmError, WasmLimitExceeded
 from ..process import CompletedRun, RunTimeout, run_bounded
 
 __all__ = ["Classifier", "ProcessCli", "run_cli"]

@@ -51,7 +51,7 @@ def _private_now() -> int:
 
 
 def _child(job: dict[str, Any]) -> dict[str, Any]:
-    from . import Limits, WasmError, WasmLimitExceeded
+    from .protocol import Limits, WasmError, WasmLimitExceeded
     from .wasmtime_embedded import WasmtimeEmbedded
 
     embedded = WasmtimeEmbedded(consume_fuel=job["consume_fuel"])

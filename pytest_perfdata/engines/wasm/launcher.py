@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from . import Limits, WasmError, WasmLimitExceeded
+from .protocol import Limits, WasmError, WasmLimitExceeded
 from .wasmtime_embedded import WasmtimeEmbedded
 
 __all__ = ["LIMIT_EXIT", "TRAP_EXIT", "main"]

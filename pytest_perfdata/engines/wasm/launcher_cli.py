@@ -10,7 +10,7 @@ from typing import Final
 from ..._atomic import write_bytes_atomically
 from ...provenance import Engine
 from .._text import package_version
-from . import LimitKind, Limits
+from .protocol import LimitKind, Limits
 from ._cli import ProcessCli
 from .wasmtime_embedded import WasmtimeEmbedded
 

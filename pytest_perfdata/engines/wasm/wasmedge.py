@@ -12,7 +12,7 @@ from typing import Final
 from ...provenance import Engine
 from .._text import first_line
 from ..process import CompletedRun, RunTimeout, run_bounded
-from . import WASM_PAGE, WASMEDGE_HINT, LimitKind, Limits, WasmUnavailable
+from .protocol import WASM_PAGE, WASMEDGE_HINT, LimitKind, Limits, WasmUnavailable
 from ._cli import ProcessCli
 
 __all__ = ["WasmEdgeCli", "classify_wasmedge", "find_wasmedge", "parse_version"]

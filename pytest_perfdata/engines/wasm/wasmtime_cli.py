@@ -14,7 +14,7 @@ from typing import Final
 from ...provenance import Engine
 from ..cache import default_cache_dir
 from ..process import RunTimeout, run_bounded
-from . import WASMTIME_CLI_HINT, LimitKind, Limits
+from .protocol import WASMTIME_CLI_HINT, LimitKind, Limits
 from ._cli import ProcessCli
 from .wasmtime_embedded import UNLIMITED_FUEL
 

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, final
 
-from . import WASM_PAGE, WASMTIME_PY_HINT, Limits, LimitKind, WasmError, WasmLimitExceeded, WasmUnavailable
+from .protocol import WASM_PAGE, WASMTIME_PY_HINT, Limits, LimitKind, WasmError, WasmLimitExceeded, WasmUnavailable
 from ._epoch import EPOCH_TICK_S, EpochTicker
 
 if TYPE_CHECKING:
