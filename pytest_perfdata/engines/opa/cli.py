@@ -1,4 +1,4 @@
-"""The opa CLI: where it is (``--perf-opa`` or PATH) and which version it is."""
+"""The opa CLI: where it is (``--perf-opa``, the project's ``.tools/bin``, PATH) and what it can do."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from typing import Final
 
 from .._text import first_line
 from ..process import RunTimeout, run_bounded
+from ..tools import SETUP_HINT
 from .errors import PolicyUnavailable
 
-__all__ = ["OPA_CLI_HINT", "find_opa", "opa_version"]
+__all__ = ["OPA_CLI_HINT", "find_opa", "opa_has_wasm_runtime", "opa_version"]
 
-OPA_CLI_HINT: Final = (
-    "install the opa CLI (https://www.openpolicyagent.org/docs/#running-opa,"
-    " a single static binary) and put it on PATH or pass --perf-opa PATH"
-)
+OPA_CLI_HINT: Final = f"{SETUP_HINT}; or put an opa v1 CLI on PATH, or pass --perf-opa PATH"
 
 _VERSION_TIMEOUT_S: Final = 30.0
 
@@ -38,12 +36,25 @@ def find_opa(opa_path: str | os.PathLike[str] | None = None) -> Path:
 
 def opa_version(opa: Path) -> str:
     """``opa version``'s ``Version:`` line (``"1.4.2"``); the CLI must answer within 30 s."""
+    return _version_report(opa)[0]
+
+
+def opa_has_wasm_runtime(opa: Path) -> bool:
+    """Whether this build evaluates Wasm itself (``WebAssembly: available``: the ``opa_wasm`` tag).
+
+    Every build compiles policies to Wasm; only such a build can also run them, which
+    ``opa bench --target wasm`` and ``opa eval --target wasm`` need.
+    """
+    return _version_report(opa)[1]
+
+
+def _version_report(opa: Path) -> tuple[str, bool]:
     stat = opa.stat()
     return _opa_version_cached(str(opa.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=16)
-def _opa_version_cached(opa: str, mtime_ns: int, size: int) -> str:
+def _opa_version_cached(opa: str, mtime_ns: int, size: int) -> tuple[str, bool]:
     try:
         done = run_bounded([opa, "version"], timeout_s=_VERSION_TIMEOUT_S)
     except (OSError, RunTimeout) as exc:
@@ -53,4 +64,5 @@ def _opa_version_cached(opa: str, mtime_ns: int, size: int) -> str:
     if done.exit_code != 0 or match is None:
         detail = first_line(done.stderr.decode(errors="replace")) or first_line(text)
         raise PolicyUnavailable(f"{opa} version did not give a version: {detail or 'no output'}")
-    return match.group(1)
+    wasm = re.search(r"^WebAssembly:\s*available\b", text, re.MULTILINE) is not None
+    return match.group(1), wasm

@@ -18,8 +18,8 @@ from .policy import Policy
 __all__ = ["OPA_GOLIB_HINT", "OpaGoEngine", "OpaGoPolicy"]
 
 OPA_GOLIB_HINT: Final = (
-    "pip install --ignore-requires-python opa-golib-python-bindings"
-    " (its wheels declare Python >= 3.14 but load on 3.11)"
+    "pip install opa-golib-python-bindings (its wheels declare Python >= 3.14, so an ordinary"
+    " install needs that Python; OPA's Go engine is measured here through opa bench and the http engine)"
 )
 
 
