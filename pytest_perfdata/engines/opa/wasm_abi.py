@@ -15,6 +15,7 @@ from typing import Any, Final
 from .._text import first_line
 from .errors import PolicyError, PolicyEvalError
 from .wasm_builtins import HOST_BUILTINS
+from .wasm_calls import I32Function, i32_function
 
 __all__ = ["OpaWasmModule", "WasmAbort"]
 
@@ -90,11 +91,11 @@ class OpaWasmModule:
                 f"policy.wasm speaks OPA Wasm ABI {major}.{minor}; this runner needs 1.2 or later"
             )
         self.abi = (major, minor)
-        self._eval = exports["opa_eval"]
-        self._malloc = exports["opa_malloc"]
-        self._json_parse = exports["opa_json_parse"]
-        self._json_dump = exports["opa_json_dump"]
-        self._heap_get = exports["opa_heap_ptr_get"]
+        self._eval, self._malloc, self._json_parse, self._json_dump, heap_get = (
+            i32_function(wt, store, exports[name], name)
+            for name in ("opa_eval", "opa_malloc", "opa_json_parse", "opa_json_dump", "opa_heap_ptr_get")
+        )
+        self.direct_calls = self._eval.direct  # whether calls skip wasmtime-py's per-call checks
         self.entrypoints: dict[str, int] = self._dump(exports["entrypoints"](store))
         needed: dict[str, int] = self._dump(exports["builtins"](store))
         missing = sorted(name for name in needed if name not in HOST_BUILTINS)
@@ -107,7 +108,10 @@ class OpaWasmModule:
             ident: HOST_BUILTINS[name] for name, ident in needed.items()
         }
         self._data = self._load_json(data)
-        self._heap = self._heap_get(store)  # inputs go here; each opa_eval frees what it used
+        # Builtins that answer true or false (most of them) return one of these two values,
+        # parsed once, below the heap that every opa_eval starts afresh: two calls saved a call.
+        self._booleans = {True: self._load_json(True), False: self._load_json(False)}
+        self._heap = heap_get()  # inputs go here; each opa_eval frees what it used
 
     def evaluate(self, entrypoint: int, input: Mapping[str, Any]) -> list[dict[str, Any]]:
         raw = json.dumps(input, separators=(",", ":")).encode()
@@ -115,8 +119,7 @@ class OpaWasmModule:
         self.memory.write(self.store, raw, self._heap)
         try:
             result = self._eval(
-                self.store, 0, entrypoint, self._data, self._heap, len(raw),
-                self._heap + len(raw), 0,
+                0, entrypoint, self._data, self._heap, len(raw), self._heap + len(raw), 0,
             )  # fmt: skip
         except WasmAbort as exc:
             raise PolicyEvalError(f"opa_eval failed: {exc}") from None
@@ -143,13 +146,13 @@ class OpaWasmModule:
         return ctypes.string_at(base + addr)
 
     def _dump(self, value_addr: int) -> Any:
-        return json.loads(self._string(self._json_dump(self.store, value_addr)))
+        return json.loads(self._string(self._json_dump(value_addr)))
 
     def _load_json(self, value: Any) -> int:
         raw = json.dumps(value, separators=(",", ":")).encode()
-        addr = self._malloc(self.store, len(raw))
+        addr = self._malloc(len(raw))
         self.memory.write(self.store, raw, addr)
-        parsed = self._json_parse(self.store, addr, len(raw))
+        parsed = self._json_parse(addr, len(raw))
         if parsed == 0:
             raise PolicyEvalError("opa_json_parse refused a value")
         return int(parsed)
@@ -163,6 +166,8 @@ class OpaWasmModule:
             result = function(*(self._dump(arg) for arg in args))
         except Exception as exc:  # noqa: BLE001 - any host failure stops the module as a trap
             raise WasmAbort(f"host builtin {function.__name__}: {exc}") from None
+        if result is True or result is False:
+            return self._booleans[result]
         return self._load_json(result)
 
 

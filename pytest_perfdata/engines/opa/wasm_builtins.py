@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-__all__ = ["HOST_BUILTINS", "go_sprintf"]
+__all__ = ["HOST_BUILTINS", "any_prefix_match", "go_sprintf"]
 
 def go_sprintf(template: str, args: Sequence[Any]) -> str:
     """Rego's ``sprintf`` for the verbs policies use (``%s %v %d %q %f %%``), Go-style.
@@ -38,4 +38,21 @@ def go_sprintf(template: str, args: Sequence[Any]) -> str:
     return re.sub(r"%([-+ #0-9.]*)([a-zA-Z%])", verb, template)
 
 
-HOST_BUILTINS: Final[dict[str, Callable[..., Any]]] = {"sprintf": go_sprintf}
+def _strings(value: Any, argument: str) -> list[str]:
+    """A string, or an array or set of strings (a set arrives as a JSON array), as a list."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise TypeError(f"{argument} must be a string or an array or set of strings, got {value!r}")
+    return items
+
+
+def any_prefix_match(search: Any, base: Any) -> bool:
+    """Rego's ``strings.any_prefix_match``: does any of ``search`` start with any of ``base``?"""
+    prefixes = _strings(base, "base")
+    return any(text.startswith(prefix) for text in _strings(search, "search") for prefix in prefixes)
+
+
+HOST_BUILTINS: Final[dict[str, Callable[..., Any]]] = {
+    "sprintf": go_sprintf,
+    "strings.any_prefix_match": any_prefix_match,
+}
