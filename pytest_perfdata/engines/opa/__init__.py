@@ -1,6 +1,6 @@
 """Policy engines for OPA/Rego behind one small protocol, and the one place that chooses among them.
 
-Four engines implement :class:`PolicyEngine`, one module each:
+Five engines implement :class:`PolicyEngine`, one module each:
 
 * ``rego-cpp`` (:mod:`.rego_cpp`) — rego-cpp through ``regopy`` in this process
   (``Engine("rego-cpp", <version>, "regopy")``), the embedded default.
@@ -10,6 +10,9 @@ Four engines implement :class:`PolicyEngine`, one module each:
   hash) or a prebuilt bundle, run in wasmtime-py through OPA's Wasm ABI (:mod:`.wasm_abi`)
   (``Engine("opa", "<version> + wasmtime <version>", "wasm")``; ``wasm-prebuilt`` for a given
   bundle).
+* ``opa-py-wasm`` (:mod:`.opa_py_wasm`) — the same modules run by the maintained SDK opa-py-wasm,
+  the peer our runner is checked and timed against
+  (``Engine("opa", "<version> + opa-py-wasm <version> + wasmtime <version>", "py-wasm")``).
 * ``http`` (:mod:`.opa_http`) — ``opa run --server`` on a loopback port (:mod:`.server`) or an
   existing server, one ``POST /v1/data/<entrypoint>`` per evaluation
   (``Engine("opa", <version>, "http")``).
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from .errors import PolicyError, PolicyEvalError, PolicyUnavailable, PolicyUndefined
     from .opa_go import OpaGoEngine, OpaGoPolicy
     from .opa_http import OpaHttpEngine, OpaHttpPolicy
+    from .opa_py_wasm import OpaPyWasmEngine, OpaPyWasmPolicy
     from .opa_wasm import OpaWasmEngine, OpaWasmPolicy
     from .order import opa_order_key
     from .policy import Policy, check_entrypoint
@@ -52,6 +56,8 @@ __all__ = [
     "OpaGoPolicy",
     "OpaHttpEngine",
     "OpaHttpPolicy",
+    "OpaPyWasmEngine",
+    "OpaPyWasmPolicy",
     "OpaWasmEngine",
     "OpaWasmPolicy",
     "Policy",
@@ -77,7 +83,7 @@ __all__ = [
 ]
 
 #: The engines, by the names ``--perf-opa-engine`` and the records use.
-ENGINE_NAMES: Final = ("rego-cpp", "opa-go", "wasm", "http")
+ENGINE_NAMES: Final = ("rego-cpp", "opa-go", "wasm", "opa-py-wasm", "http")
 
 #: Names re-exported from the implementation modules, loaded when first asked for.
 _LAZY: Final[Mapping[str, str]] = {
@@ -91,6 +97,8 @@ _LAZY: Final[Mapping[str, str]] = {
     "RegoCppPolicy": "rego_cpp",
     "OpaGoEngine": "opa_go",
     "OpaGoPolicy": "opa_go",
+    "OpaPyWasmEngine": "opa_py_wasm",
+    "OpaPyWasmPolicy": "opa_py_wasm",
     "OpaWasmEngine": "opa_wasm",
     "OpaWasmPolicy": "opa_wasm",
     "OpaHttpEngine": "opa_http",
@@ -159,12 +167,17 @@ def _makers(
 
         return OpaWasmEngine(opa_path, bundle=bundle)
 
+    def opa_py_wasm() -> PolicyEngine:
+        from .opa_py_wasm import OpaPyWasmEngine
+
+        return OpaPyWasmEngine(opa_path, bundle=bundle)
+
     def http() -> PolicyEngine:
         from .opa_http import OpaHttpEngine
 
         return OpaHttpEngine(opa_path, opa_url=opa_url)
 
-    return {"rego-cpp": rego_cpp, "opa-go": opa_go, "wasm": wasm, "http": http}
+    return {"rego-cpp": rego_cpp, "opa-go": opa_go, "wasm": wasm, "opa-py-wasm": opa_py_wasm, "http": http}
 
 
 def available_engines(
@@ -223,7 +236,7 @@ def select_engine(
 
 def _with_alternatives(name: str, reason: str) -> str:
     """``reason`` with the other way to get the engine, when the missing piece is the opa CLI."""
-    if name == "wasm" and "opa CLI" in reason:
+    if name in ("wasm", "opa-py-wasm") and "opa CLI" in reason:
         return f"{reason}; or give a prebuilt Wasm bundle (--perf-opa-bundle)"
     if name == "http" and "opa CLI" in reason:
         return f"{reason}; or pass --perf-opa-url URL of a running OPA server"

@@ -29,7 +29,7 @@ from ..fresh import FreshProcessError, answer_fresh, run_fresh
 __all__ = ["Footprint", "FootprintError", "engine_footprint"]
 
 #: Engines whose memory lives in the measuring process. The http engine's lives in the server.
-IN_PROCESS_ENGINES = ("rego-cpp", "opa-go", "wasm")
+IN_PROCESS_ENGINES = ("rego-cpp", "opa-go", "wasm", "opa-py-wasm")
 
 
 #: The child could not load or evaluate the policy; the message carries its stderr.

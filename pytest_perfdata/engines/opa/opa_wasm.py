@@ -21,14 +21,12 @@ from .policy import Policy
 from .wasm_abi import OpaWasmModule
 from .wasm_bundle import build_wasm_bundle, read_wasm_bundle, wasm_bundle_path
 
-__all__ = ["OpaWasmEngine", "OpaWasmPolicy"]
+__all__ = ["OpaWasmEngine", "OpaWasmPolicy", "WasmSource"]
 
-class OpaWasmEngine:
-    """OPA's Wasm target: policies built by the opa CLI (or one prebuilt bundle), run in wasmtime.
+class WasmSource:
+    """Where a Wasm engine's modules come from: ``opa build -t wasm`` (cached), or one prebuilt bundle.
 
-    The runner is :class:`OpaWasmModule`, a small host for OPA's Wasm ABI on wasmtime-py.
-    The maintained SDK ``opa-py-wasm`` pins ``wasmtime<47``, which would downgrade the wasmtime
-    the rest of the plugin measures; ``opa-wasmtime`` has no limits and prints timings.
+    Shared by our ABI runner and the opa-py-wasm peer, so both run the very same module.
     """
 
     def __init__(
@@ -38,26 +36,24 @@ class OpaWasmEngine:
         bundle: Path | None = None,
         cache_dir: Path | None = None,
     ) -> None:
-        try:
-            import wasmtime
-        except ImportError as exc:  # pragma: no cover - wasmtime is a dependency
-            raise PolicyUnavailable(f"wasmtime-py not importable ({exc}): pip install wasmtime")
-        self._wasmtime = wasmtime
         self._cache_dir = cache_dir
         self.bundle = Path(bundle) if bundle is not None else None
-        runtime = f"+ wasmtime {package_version('wasmtime')}"
         if self.bundle is not None:
             if not self.bundle.is_file():
                 raise PolicyUnavailable(f"Wasm bundle {self.bundle} does not exist")
             self.opa: Path | None = None
-            self.engine = Engine("opa", f"unknown {runtime}", "wasm-prebuilt")
+            self.opa_version = "unknown"
         else:
             self.opa = find_opa(opa_path)
-            self.engine = Engine("opa", f"{opa_version(self.opa)} {runtime}", "wasm")
+            self.opa_version = opa_version(self.opa)
 
-    def load(self, policy: Policy) -> OpaWasmPolicy:
+    @property
+    def prebuilt(self) -> bool:
+        return self.bundle is not None
+
+    def module_for(self, policy: Policy) -> tuple[bytes, Any, bool]:
+        """``policy.wasm`` and ``data.json`` of ``policy``'s bundle, and whether it was built just now."""
         sources = policy.checked_sources()
-        started = time.perf_counter()
         built = False
         if self.bundle is not None:
             bundle = self.bundle
@@ -72,10 +68,41 @@ class OpaWasmEngine:
                 f"{policy.name}: bundle {bundle} was built from other sources than"
                 f" {', '.join(name for name, _ in sources)}"
             )
+        return wasm, data, built
+
+
+class OpaWasmEngine:
+    """OPA's Wasm target: policies built by the opa CLI (or one prebuilt bundle), run in wasmtime.
+
+    The runner is :class:`OpaWasmModule`, our small host for OPA's Wasm ABI on wasmtime-py;
+    the maintained SDK opa-py-wasm (:mod:`.opa_py_wasm`) runs beside it as a peer, on the same
+    modules, so that every decision and every timing of ours has a second opinion.
+    """
+
+    def __init__(
+        self,
+        opa_path: str | os.PathLike[str] | None = None,
+        *,
+        bundle: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        try:
+            import wasmtime
+        except ImportError as exc:  # pragma: no cover - wasmtime is a dependency
+            raise PolicyUnavailable(f"wasmtime-py not importable ({exc}): pip install wasmtime")
+        self._wasmtime = wasmtime
+        self.source = WasmSource(opa_path, bundle=bundle, cache_dir=cache_dir)
+        runtime = f"+ wasmtime {package_version('wasmtime')}"
+        mode = "wasm-prebuilt" if self.source.prebuilt else "wasm"
+        self.engine = Engine("opa", f"{self.source.opa_version} {runtime}", mode)
+
+    def load(self, policy: Policy) -> OpaWasmPolicy:
+        started = time.perf_counter()
+        wasm, data, built = self.source.module_for(policy)
         module = OpaWasmModule(self._wasmtime, wasm, data)
         if policy.entrypoint not in module.entrypoints:
             raise PolicyError(
-                f"{policy.name}: bundle {bundle} has no entrypoint {policy.entrypoint!r}"
+                f"{policy.name}: the Wasm module has no entrypoint {policy.entrypoint!r}"
                 f" (it has: {', '.join(sorted(module.entrypoints)) or 'none'})"
             )
         elapsed = time.perf_counter() - started
