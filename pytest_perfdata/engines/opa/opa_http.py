@@ -129,6 +129,9 @@ class OpaHttpPolicy(Closing):
             except (http.client.HTTPException, ConnectionError) as exc:
                 connection.close()
                 self._connection = None
+                died = self._server.died() if self._server is not None else None
+                if died is not None:
+                    raise PolicyEvalError(f"{self.policy.query}: {died}") from None
                 if attempt == 2:
                     raise PolicyEvalError(f"{self.policy.query}: OPA server: {exc}") from None
         if status != 200:

@@ -21,6 +21,8 @@ from .policy import Policy
 __all__ = ["HTTP_TIMEOUT_S", "OpaServer", "request"]
 
 _SERVER_START_S: Final = 30.0
+_LAST_WORDS: Final = 5  # lines of the server's log in the message of a decision it died during
+_LAST_WORDS_CHARS: Final = 2000
 HTTP_TIMEOUT_S: Final = 30.0
 
 
@@ -81,6 +83,23 @@ class OpaServer:
 
     def stop(self) -> None:
         self._finalizer()
+
+    def died(self) -> str | None:
+        """None while the server runs; once it has exited, its exit status and last words.
+
+        Read before :meth:`stop`, which deletes the log: a decision that fails because the server
+        died says why it died, not only that the connection was refused.
+        """
+        status = self.process.poll()
+        if status is None:
+            return None
+        try:
+            lines = self.log.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        words = " | ".join(lines[-_LAST_WORDS:]) or "nothing in its log"
+        how = f"killed by signal {-status}" if status < 0 else f"exited with {status}"
+        return f"OPA server pid {self.process.pid} {how}; its last words: {words[:_LAST_WORDS_CHARS]}"
 
 
 def _stop_server(process: subprocess.Popen[bytes], log: Path) -> None:
