@@ -400,3 +400,24 @@ def test_any_record_validates_and_round_trips(records: list[Record]) -> None:
         # Whatever the strings hold, each record keeps its four annotation lines and one row.
         assert sum(line.startswith("> - **") for line in lines) == 4 * len(records)
         assert sum(line.startswith("| ") for line in lines) == (len(records) + 1 if records else 0)
+
+
+def test_markdown_puts_one_figure_of_several_engines_side_by_side_and_lists_the_ratios() -> None:
+    """Engines of one figure in one table, fastest first, with p50/p90/p99; ratios in their own table."""
+    from pytest_perfdata.provenance import Engine
+
+    fast, slow = Engine("opa", "1.22", "wasm"), Engine("rego-cpp", "1.5", "regopy")
+    records = [
+        replace(make_record(metric="opa.eval.small.rego-cpp-regopy", value=2.0, summary=summarize([1.9, 2.0, 2.1, 2.4])), engine=slow),
+        replace(make_record(metric="opa.eval.small.opa-wasm", value=0.3, summary=summarize([0.3, 0.31, 0.32, 0.9])), engine=fast),
+        replace(make_record(metric="opa.eval.alone.opa-wasm", value=0.2, summary=summarize([0.2] * 4)), engine=fast),  # one engine only: no table
+        make_record(metric="ratio.opa.small.rego-cpp_vs_wasm", value=6.5, unit="x", interval=Interval(6.5, 6.5, 0.99)),
+    ]
+    text = render_markdown(make_document(*records))
+    table = text[text.index("### opa.eval.small"):text.index("## Ratios")]
+    assert table.index("opa 1.22 (wasm)") < table.index("rego-cpp 1.5 (regopy)")
+    assert "| opa 1.22 (wasm) | 0.315 ms | 0.726 ms | 0.8826 ms | 4 |" in table
+    assert "### opa.eval.alone" not in text
+    ratios = text[text.index("## Ratios"):]
+    assert "| ratio.opa.small.rego-cpp_vs_wasm | p50 = 6.5 x" in ratios
+    assert "引擎对比" in render_markdown(make_document(*records), "zh")

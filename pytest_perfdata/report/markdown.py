@@ -26,6 +26,12 @@ _TEXT: Final[dict[str, dict[str, Any]]] = {
         "run_line": "Target **{target}**, date {date}, machine {machine}.",
         "counts": "Verdicts: {counts}.",
         "stale": "Stale baselines (in the baseline file, measured by no test of this run):",
+        "side_by_side": "Side by side",
+        "side_by_side_intro": "Each figure measured under more than one engine, one row per engine.",
+        "side_header": ("Engine", "p50", "p90", "p99", "Samples"),
+        "ratios": "Ratios",
+        "ratios_intro": "How many times one figure is another (`a_vs_b`: a over b).",
+        "ratio_header": ("Ratio", "Value (CI)", "Limits", "Verdict"),
         "header": ("Metric", "Value (CI)", "Baseline / limits", "Verdict", "Status", "Engine"),
         "ci": "{value} ({confidence} CI {low} .. {high})",
         "max": "≤ {limit}",
@@ -67,6 +73,12 @@ _TEXT: Final[dict[str, dict[str, Any]]] = {
         "run_line": "目标：**{target}**；日期：{date}；机器：{machine}。",
         "counts": "判定结果：{counts}。",
         "stale": "过期基线（基线文件中有、本次运行无测试测量）：",
+        "side_by_side": "引擎对比",
+        "side_by_side_intro": "在多个引擎下测量的同一指标，每个引擎一行。",
+        "side_header": ("引擎", "p50", "p90", "p99", "样本数"),
+        "ratios": "比值",
+        "ratios_intro": "一个数值是另一个的多少倍（`a_vs_b`：a 除以 b）。",
+        "ratio_header": ("比值", "数值（置信区间）", "限值", "判定"),
         "header": ("指标", "数值（置信区间）", "基线 / 限值", "判定", "验证状态", "引擎"),
         "ci": "{value}（{confidence} 置信区间 {low} .. {high}）",
         "max": "≤ {limit}",
@@ -214,6 +226,45 @@ def _outcome_key(record: Record) -> str:
     return record.verdict.outcome.value
 
 
+def _side_by_side(records: list[Record]) -> dict[str, list[Record]]:
+    """Records of one figure under several engines: the metric without its engine's slug, and them.
+
+    A metric named ``<figure>.<engine slug>`` (as every engine-parametrised suite names them)
+    joins the others of the same figure; a figure measured under one engine only is left out.
+    """
+    groups: dict[str, list[Record]] = {}
+    for record in records:
+        slug = record.engine.slug if record.engine else ""
+        if slug and record.metric.endswith("." + slug):
+            groups.setdefault(record.metric[: -len(slug) - 1], []).append(record)
+    return {figure: group for figure, group in groups.items()
+            if len({r.engine.slug for r in group if r.engine}) > 1}
+
+
+def _comparison_lines(records: list[Record], words: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    groups = _side_by_side(records)
+    if groups:
+        lines += ["", f"## {words['side_by_side']}", "", words["side_by_side_intro"]]
+        header = words["side_header"]
+        for figure, group in groups.items():
+            lines += ["", f"### {_inline(figure)}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            for record in sorted(group, key=lambda r: r.summary.p50):
+                quantiles = (format_quantity(record.summary.get(q), record.unit) for q in ("p50", "p90", "p99"))
+                lines.append("| " + " | ".join(_cell(c) for c in (str(record.engine), *quantiles, str(record.summary.n))) + " |")
+    ratios = [r for r in records if r.unit == "x"]
+    if ratios:
+        header = words["ratio_header"]
+        lines += ["", f"## {words['ratios']}", "", words["ratios_intro"], "",
+                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for record in ratios:
+            outcome = _outcome_key(record)
+            cells = (record.metric, _value_text(record, words), _limits_text(record, words),
+                     words["outcomes"].get(outcome, outcome))
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
+
+
 def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
     """A run document (as written to JSON) as Markdown in ``lang`` (``en`` or ``zh``); ValueError otherwise.
 
@@ -256,6 +307,7 @@ def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
                 str(record.engine) if record.engine else "",
             )
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += _comparison_lines(records, words)
     for record in records:
         lines += ["", f"## {_inline(record.metric)}", "", _code(_inline(record.test)), ""]
         lines += _annotation(record, words, lang)
