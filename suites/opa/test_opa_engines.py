@@ -7,6 +7,7 @@ that decide wrongly would mean nothing, so agreement is checked on the same poli
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from admission import EDGE_CASES, admission_reviews, expected_denials, fired_rules
@@ -26,23 +27,39 @@ def loaded_admission(policy_engines):
     return {name: policy_engines.load(engine, POLICIES["admission"]) for name, engine in policy_engines.engines.items()}
 
 
+def _check_agreement(loaded_admission, review, what: str) -> None:
+    """Every engine's answer and the oracle's are the same set of fired rules; else say who said what."""
+    expected = expected_denials(review)
+    decisions = {name: _decide(loaded, review) for name, loaded in loaded_admission.items()}
+    wrong = {name: sorted(answer) for name, answer in decisions.items() if answer != expected}
+    assert not wrong, (
+        f"{what}: engines disagree with the oracle ({sorted(expected)}): {wrong}; "
+        f"agreeing: {sorted(set(decisions) - set(wrong))}; input: {json.dumps(review)[:4000]}"
+    )
+
+
 @pytest.mark.parametrize("case", sorted(EDGE_CASES))
 def test_edge_cases_agree_with_the_oracle(loaded_admission, case) -> None:
-    review = EDGE_CASES[case]
-    for name, loaded in loaded_admission.items():
-        assert _decide(loaded, review) == expected_denials(review), f"{name} on edge case {case}"
+    _check_agreement(loaded_admission, EDGE_CASES[case], f"edge case {case}")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(review=admission_reviews("small") | admission_reviews("large"))
 def test_generated_reviews_agree(loaded_admission, review) -> None:
-    expected = expected_denials(review)
-    decisions = {name: _decide(loaded, review) for name, loaded in loaded_admission.items()}
-    assert all(decision == expected for decision in decisions.values()), (decisions, expected)
+    _check_agreement(loaded_admission, review, "generated review")
+
+
+#: Samples per record: a p99 needs 528 for a bounded 99 % interval, which the small input (under a
+#: millisecond) gets within the budget; the large one takes up to 60 ms, and is judged on its p50.
+MIN_SAMPLES = {"small": 528, "large": 20}
 
 
 def test_engines_side_by_side(perf, policy_engines, loaded_admission) -> None:
-    """Latency of the combined policy under each engine, and every pairwise ratio."""
+    """Latency of the combined policy under each engine (judged on p50; p90 and p99 in its summary), and ratios.
+
+    Each ratio ``a_vs_b`` is a's time over b's, timed in alternating turns; among them
+    ``opa-py-wasm_vs_wasm`` is how many times longer the maintained SDK takes than our runner.
+    """
     for name, reason in policy_engines.missing.items():
         perf.runtime(f"{name} (not run)", reason[:80])
     for size in ("small", "large"):
@@ -51,7 +68,7 @@ def test_engines_side_by_side(perf, policy_engines, loaded_admission) -> None:
             review = INPUTS[size]
             perf.measure(
                 f"opa.compare.admission.{size}.{engine.slug}", lambda: loaded.evaluate(review),
-                unit="ms", engine=engine)
+                unit="ms", engine=engine, budget="3s", min_samples=MIN_SAMPLES[size])
         for first, second in itertools.combinations(sorted(loaded_admission), 2):
             a, b, review = loaded_admission[first], loaded_admission[second], INPUTS[size]
             perf.compare(f"ratio.opa.admission.{size}.{first}_vs_{second}",

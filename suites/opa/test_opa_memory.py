@@ -40,17 +40,18 @@ def _private_kib() -> float:
 FRESH_PROCESSES = 5
 
 
-@pytest.mark.parametrize("engine_name", ["rego-cpp", "opa-go", "wasm"])
+@pytest.mark.parametrize("engine_name", ["rego-cpp", "wasm", "opa-py-wasm"])
 def test_loaded_memory(perf, request, policy_engines, engine_name) -> None:
     """Resident memory a fresh process gains by importing the engine, loading the library, deciding once."""
+    from pytest_perfdata.engines.opa.fixtures import engine_options
     from pytest_perfdata.engines.opa.footprint import engine_footprint
 
     if engine_name not in policy_engines.engines:
         pytest.skip(policy_engines.missing.get(engine_name, f"{engine_name} not available"))
-    policy, options = POLICIES["admission"], request.config.option
+    policy, options = POLICIES["admission"], engine_options(request.config)
     footprints = [
         engine_footprint(engine_name, policy.files, policy.entrypoint, INPUTS["small"],
-                         opa_path=options.perf_opa, bundle=options.perf_opa_bundle)
+                         opa_path=options["opa_path"], bundle=options["bundle"])
         for _ in range(FRESH_PROCESSES)
     ]
     engine = footprints[0].engine
@@ -63,7 +64,7 @@ def test_loaded_memory(perf, request, policy_engines, engine_name) -> None:
     )
 
 
-@pytest.mark.parametrize("engine_name", ["rego-cpp", "opa-go", "wasm", "http"])
+@pytest.mark.parametrize("engine_name", ["rego-cpp", "wasm", "opa-py-wasm", "http"])
 def test_growth_over_evaluations(perf, policy_engines, engine_name) -> None:
     if engine_name not in policy_engines.engines:
         pytest.skip(policy_engines.missing.get(engine_name, f"{engine_name} not available"))
