@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -303,8 +304,10 @@ def go_step(*, dry_run: bool, tools: tuple[GoTool, ...] = GO_TOOLS,
             say(f"go tools: would build {tool.package}@{tool.version} into {binary}")
             continue
         say(f"go tools: building {tool.package}@{tool.version} with {go_version}")
+        started = time.monotonic()
         _go_install(go, tool, binary)
         _write_atomic(stamp, expected)
+        say(f"go tools: built {tool.name} in {time.monotonic() - started:.0f} s")
 
 
 def _go_install(go: str, tool: GoTool, binary: Path) -> None:

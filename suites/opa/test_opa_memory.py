@@ -64,6 +64,27 @@ def test_loaded_memory(perf, request, policy_engines, engine_name) -> None:
     )
 
 
+def test_server_memory(perf, policy_engines) -> None:
+    """Resident memory of the OPA server the http engine starts: each load is a fresh ``opa run``."""
+    from pytest_perfdata.memory import process_memory
+
+    if "http" not in policy_engines.engines:
+        pytest.skip(policy_engines.missing.get("http", "http not available"))
+    engine = policy_engines.engines["http"]
+    resident = []
+    for _ in range(FRESH_PROCESSES):
+        with engine.load(POLICIES["admission"]) as loaded:
+            loaded.evaluate(INPUTS["small"])
+            if loaded.server_pid is None:
+                pytest.skip("an existing server (--perf-opa-url): its memory is not ours to read")
+            resident.append(process_memory(loaded.server_pid).rss / 1024)
+    perf.record_samples(
+        f"opa.memory.loaded.{engine.engine.slug}", resident, unit="KiB", statistic="mean", engine=engine.engine,
+        notes=(f"{FRESH_PROCESSES} fresh `opa run --server` processes: resident set (RSS) after loading the "
+               "library and one decision",),
+    )
+
+
 @pytest.mark.parametrize("engine_name", ["rego-cpp", "wasm", "opa-py-wasm", "http"])
 def test_growth_over_evaluations(perf, policy_engines, engine_name) -> None:
     if engine_name not in policy_engines.engines:

@@ -144,6 +144,11 @@ class OpaHttpPolicy(Closing):
             raise PolicyUndefined(f"{self.policy.query} is undefined for this input")
         return document["result"]
 
+    @property
+    def server_pid(self) -> int | None:
+        """The pid of the ``opa run --server`` this policy started; None on an existing server."""
+        return self._server.process.pid if self._server is not None else None
+
     def close(self) -> None:
         """Drop the connection, delete uploaded modules, stop the server (always, even on errors)."""
         if self._closed:
