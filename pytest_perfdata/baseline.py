@@ -19,6 +19,7 @@ that each problem can name its line.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import gc
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ import yaml
 from .record import CPU_REFERENCE_KIND, Better, DataSource, SourceKind, VerificationStatus
 from .stats import STATISTICS
 from .targets import baseline_path, known_targets
+from .option_types import regression_limit
 from .units import Quantity, UnitError, parse_quantity
 
 __all__ = [
@@ -291,18 +293,16 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
 
     regression = None
     regression_node = nodes.get("regression")
-    regression_off = isinstance(regression_node, yaml.ScalarNode) and regression_node.value.lower() == "off"
-    if regression_node is not None and not regression_off:
+    regression_off = False
+    if regression_node is not None:
         text = regression_node.value if isinstance(regression_node, yaml.ScalarNode) else None
         try:
-            percentage = parse_quantity(text) if isinstance(text, str) else None
-        except UnitError:
-            percentage = None
-        if percentage is None or percentage.unit.symbol != "%" or percentage.value <= 0:
-            raise reader.error(
-                regression_node, f"regression: expected a positive percentage such as '10%', or off; got {text!r}"
-            )
-        regression = percentage.value / 100
+            if not isinstance(text, str):
+                raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', or off; got {text!r}")
+            regression = regression_limit(text)
+        except argparse.ArgumentTypeError as error:
+            raise reader.error(regression_node, f"regression: {error}") from None
+        regression_off = regression is None
 
     reference_us = None
     if "reference" in nodes:

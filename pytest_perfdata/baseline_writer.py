@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import os
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -138,18 +139,30 @@ def owned_fields(record: Record) -> dict[str, Any]:
             fields["reference_kind"] = record.reference_kind
     fields["samples"] = record.summary.n
     fields["source"] = {"kind": record.source.kind.value, "reference": record.source.reference}
-    refuted = record.verdict is not None and record.verdict.outcome == Outcome.FAIL
-    fields["status"] = (VerificationStatus.REFUTED if refuted else VerificationStatus.VERIFIED).value
+    fields["status"] = stored_status(record).value
     fields["collected"] = record.collected
     fields["machine"] = machine_label(record.environment)
     return fields
 
 
-def _new_entry_fields(record: Record, default_regression: float) -> dict[str, Any]:
+def stored_status(record: Record) -> VerificationStatus:
+    """The status a saved figure gets: refuted only when its failure was confirmed by measuring again.
+
+    A status that tells a team a published figure is wrong must not come from one unlucky run:
+    a failure in a single attempt (``--perf-confirm=0``, a pytest-benchmark test) is stored as
+    pending, and only a failure in every one of two or more attempts as refuted.
+    """
+    if record.verdict is None or record.verdict.outcome != Outcome.FAIL:
+        return VerificationStatus.VERIFIED
+    confirmed = record.confirmation is not None and record.confirmation.attempts >= 2
+    return VerificationStatus.REFUTED if confirmed else VerificationStatus.PENDING
+
+
+def _new_entry_fields(record: Record, default_regression: float | None) -> dict[str, Any]:
     fields: dict[str, Any] = {"statistic": record.statistic}
     if record.better == Better.HIGHER:
         fields["better"] = Better.HIGHER.value
-    fields["regression"] = f"{default_regression * 100:g}%"
+    fields["regression"] = "off" if default_regression is None else f"{default_regression * 100:g}%"
     fields.update(owned_fields(record))
     return fields
 
@@ -232,7 +245,7 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 
 def merge_records(
-    text: str, path: Path, records: Sequence[Record], default_regression: float, *, root: yaml.Node | None = None
+    text: str, path: Path, records: Sequence[Record], default_regression: float | None, *, root: yaml.Node | None = None
 ) -> tuple[str, list[str], list[str]]:
     """New file text with ``records`` merged in; also the metrics updated and added.
 
@@ -266,14 +279,22 @@ def merge_records(
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Serialise read-modify-write of one baseline file across processes."""
-    lock_path = path.with_name(f".{path.name}.lock")
-    with open(lock_path, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    """Serialise read-modify-write of baseline files across processes: a lock on their directory.
+
+    The directory, not a lock file beside the YAML: a lock file would show in ``git status`` of
+    every user and outlive its YAML, and the YAML itself cannot carry the lock, since each save
+    replaces it with a new file (``os.replace``). Saves of two targets in one directory wait for
+    each other, which costs nothing worth a file.
+    """
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _rewrite(path: Path, target: str, edit: Callable[[str, yaml.Node | None], tuple[str, _T]]) -> _T:
@@ -300,7 +321,7 @@ def _rewrite(path: Path, target: str, edit: Callable[[str, yaml.Node | None], tu
     return told
 
 
-def save_records(path: Path, target: str, records: Sequence[Record], default_regression: float = _defaults.REGRESSION) -> SaveResult:
+def save_records(path: Path, target: str, records: Sequence[Record], default_regression: float | None = _defaults.REGRESSION) -> SaveResult:
     """Merge ``records`` into ``path`` atomically; raises :class:`BaselineError` on a bad file."""
 
     def edit(text: str, root: yaml.Node | None) -> tuple[str, tuple[list[str], list[str]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, final
 
 from . import __version__
@@ -29,18 +30,43 @@ class Finished:
     failed: bool = False
 
 
-def _save(run: PerfRun) -> list[str]:
+def _save(run: PerfRun) -> tuple[list[str], bool]:
+    """Save every metric recorded once; the notes say what was saved and why anything was not.
+
+    Anything not saved fails the run (the second value): a nightly save job that stops updating
+    its baselines must go red, not stay green with a line in its log.
+    """
     counts = Counter(record.metric for record in run.records)
     twice = sorted(metric for metric, count in counts.items() if count > 1)
     unique = [record for record in run.records if counts[record.metric] == 1]
     notes = []
-    if twice:
-        tests = {m: sorted(r.test for r in run.records if r.metric == m) for m in twice}
-        notes += [f"not saved: metric {m} was produced by {len(t)} tests ({', '.join(t)})" for m, t in tests.items()]
+    for metric in twice:
+        tests = sorted({r.test for r in run.records if r.metric == metric})
+        by = f"by {len(tests)} tests ({', '.join(tests)})" if len(tests) > 1 else f"by test {tests[0]}"
+        notes.append(f"not saved: metric {metric} was recorded {counts[metric]} times, {by}; "
+                     "a baseline needs one figure per metric")
+    if not run.records:
+        notes.append("not saved: no test of this run recorded a figure")
     if unique:
         result = save_records(run.settings.baseline_file, run.settings.target, unique, run.settings.default_regression)
         notes.append(f"saved {len(result.updated)} updated and {len(result.added)} new baseline(s) to {result.path}")
-    return notes
+    return notes, bool(twice) or not run.records
+
+
+def _ignored_by_git(records_dir: Path) -> None:
+    """Put a ``.gitignore`` of ``*`` in the records' working directory (``.perfdata/``), as pytest does
+    for ``.pytest_cache``: run files are the run's output, not something users commit.
+
+    Only for a dot-directory (the default ``.perfdata/runs``, or a ``.name`` the user chose): a
+    directory the user named otherwise is theirs to keep or ignore.
+    """
+    top = next((d for d in (records_dir.parent, records_dir) if d.name.startswith(".")), None)
+    if top is None:
+        return
+    ignore = top / ".gitignore"
+    if not ignore.exists():
+        top.mkdir(parents=True, exist_ok=True)
+        ignore.write_text("# Created by pytest-perfdata: run files are output, not sources.\n*\n")
 
 
 def _write_reports(run: PerfRun, document: dict[str, Any]) -> list[str]:
@@ -48,6 +74,7 @@ def _write_reports(run: PerfRun, document: dict[str, Any]) -> list[str]:
     targets = list(run.settings.reports)
     if run.settings.records_dir is not None and run.records:
         stamp = run.started.strftime("%Y%m%dT%H%M%SZ")
+        _ignored_by_git(run.settings.records_dir)
         targets.append(run.settings.records_dir / f"{stamp}-{run.run_id}.json")
     for path in targets:
         if path.suffix == ".md":
@@ -75,7 +102,9 @@ def finish_run(run: PerfRun, interrupted: bool) -> Finished:
             notes.append("not saved: the run was interrupted; the baseline file is unchanged")
         else:
             try:
-                notes += _save(run)
+                saved_notes, incomplete = _save(run)
+                notes += saved_notes
+                failed = failed or incomplete
             except (BaselineError, OSError) as error:
                 notes.append(f"not saved: {error}")
                 failed = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["confidence", "non_negative_int", "percentage", "positive_int", "positive_time"]
+__all__ = ["confidence", "non_negative_int", "percentage", "positive_int", "positive_time", "regression_limit"]
 
 
 def _plain_number(text: str, suffix: str, *, required: bool) -> float | None:
@@ -59,6 +59,26 @@ def percentage(text: str) -> float:
     if quantity.unit.symbol != "%" or quantity.value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', got {text!r}")
     return quantity.value / 100
+
+
+def regression_limit(text: str) -> float | None:
+    """An allowed regression: a positive percentage (``10%`` gives 0.1), or ``off`` (None).
+
+    The one reader of regression limits, for ``--perf-regression``, its ini key and the
+    ``regression:`` of a baseline entry alike. A bare number is refused in all three: ``0.1``
+    and ``10`` would each be read as someone's mistake (0.1 % or 1000 %?).
+    """
+    stripped = text.strip()
+    if stripped.lower() == "off":
+        return None
+    plain = _plain_number(stripped, "%", required=False)
+    if plain is not None and not stripped.endswith("%"):
+        raise argparse.ArgumentTypeError(
+            f"write a regression limit with its unit, such as '10%' (or off), not the bare number {text!r}")
+    try:
+        return percentage(stripped)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', or off; got {text!r}") from None
 
 
 def confidence(text: str) -> float:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import final
+
+import pytest
 
 from .baseline import Baseline
 from .measure import (
@@ -28,8 +31,15 @@ from .verdict import judged
 __all__ = ["Perf", "PerfFailure"]
 
 
-class PerfFailure(AssertionError):
-    """Raised after a test whose records failed their verdicts; the message lists each miss."""
+class PerfFailure(pytest.fail.Exception):
+    """Raised after a test whose records failed their verdicts; the message lists each miss.
+
+    A test outcome (pytest's ``Failed``) without a traceback: the verdict lines are the whole
+    story, and the frames they would show are the plugin's, not the user's test.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, pytrace=False)
 
 
 def _budget_seconds(budget: float | str | None, default: float) -> float:
@@ -40,6 +50,13 @@ def _budget_seconds(budget: float | str | None, default: float) -> float:
     if quantity.unit.dimension != "time" or seconds <= 0:
         raise UnitError(f"budget must be a positive time such as '2 s', got {budget!r}")
     return seconds
+
+
+def _timed_once(fn: Callable[[], object]) -> int:
+    """Nanoseconds of one call of ``fn``."""
+    started = time.perf_counter_ns()
+    fn()
+    return time.perf_counter_ns() - started
 
 
 @final
@@ -117,10 +134,9 @@ class Perf:
         statistic = self._statistic(statistic, baseline)
         figure = _Figure(metric, unit, statistic, better, engine, source)
         settings = self.run.settings
-        if settings.disabled:
-            fn()
-            return self._disabled_record(figure)
         scale = 1e-9 / time_unit.scale  # ns -> unit
+        if settings.disabled:
+            return self._disabled_record(figure, _timed_once(fn) * scale, "one call, timed once")
         policy = self._policy(
             statistic, budget, min_samples, batch=batch,
             reference=CPU_REFERENCE if reference is True else (reference or None),
@@ -239,9 +255,8 @@ class Perf:
         named = " ÷ ".join(str(e) for e in engines if e)
         described = (f"paired turns, time ratio ({named})" if named else "paired turns, time ratio",)
         if settings.disabled:
-            fn()
-            against()
-            return self._disabled_record(figure)
+            took, baseline_took = _timed_once(fn), _timed_once(against)
+            return self._disabled_record(figure, took / max(baseline_took, 1), "one call of each, timed once")
         policy = self._policy(
             statistic, budget, min_samples, batch=True, reference=None, collect_garbage=collect_garbage
         )
@@ -325,6 +340,16 @@ class Perf:
         confirmation = Confirmation(attempts=len(earlier) + 1, earlier_failures=tuple(earlier))
         self._rewrite(lambda record: replace(record, confirmation=confirmation,
                                              notes=(*record.notes, confirmation.note)))
+
+    def failed_unconfirmed(self) -> None:
+        """Mark failed records of a test that had one attempt: pending, not refuted.
+
+        One run's failure says "look again", not "the published figure is wrong": ``refuted``
+        needs the failure in every one of two or more attempts (``--perf-confirm``).
+        """
+        note = "failed in its only attempt: pending until a run with --perf-confirm confirms it"
+        self._rewrite(lambda record: replace(record, status=VerificationStatus.PENDING, notes=(*record.notes, note))
+                      if record.verdict is not None and record.verdict.outcome == Outcome.FAIL else record)
 
     def annotate(self, note: str) -> None:
         """Add ``note`` to every record this test kept (in the run's list too)."""
@@ -423,12 +448,16 @@ class Perf:
             notes=notes,
         )
 
-    def _disabled_record(self, figure: _Figure) -> Record:
-        """A record of nothing measured: returned to the test, never stored, judged or saved."""
+    def _disabled_record(self, figure: _Figure, value: float, how: str) -> Record:
+        """The one timing a disabled measurement made: returned to the test, never stored, judged or saved.
+
+        Its interval is unbounded (one sample bounds nothing), so nothing downstream mistakes it
+        for a measurement; ``value`` is real, so a test's own ``assert record.value > 0`` holds.
+        """
         return self._build(
             figure,
-            value=math.nan, interval=Interval(math.nan, math.nan, 0.0), samples=[math.nan], reference_us=None,
-            notes=("measurement disabled (--perf-disable): the function ran once, untimed",),
+            value=value, interval=Interval(-math.inf, math.inf, 0.0), samples=[value], reference_us=None,
+            notes=(f"measurement disabled (--perf-disable): {how}; not judged, not saved",),
         )
 
     def _keep(self, record: Record, baseline: Baseline | None) -> Record:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .session import PerfRun
 
 SUMMARY_KEY = pytest.StashKey[list[str]]()
+_SKIPS_KEY = pytest.StashKey[dict[str, int]]()
+_DESELECTED_KEY = pytest.StashKey[bool]()
 
 _WORKEROUTPUT_KEY = "perfdata_records"
 
@@ -66,9 +68,10 @@ def _is_worker(config: pytest.Config) -> bool:
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.pluginmanager.register(SkipCounter(config), "perfdata-skips")
     settings = settings_from(config)
     try:
-        check_target(settings.target, settings.baselines_dir)
+        check_target(settings.target, settings.baselines_dir, saving=settings.save)
     except UnknownTargetError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
@@ -110,6 +113,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         run_for(config)  # a malformed baseline file stops the run here, before any test measures
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        config = items[0].config
+        config.stash[_DESELECTED_KEY] = True
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tell the run which tests were selected, so that only their baselines can be stale."""
+    run = started_run(session.config)
+    if run is not None:
+        from .session import test_base
+
+        run.selected_tests = frozenset(test_base(item.nodeid) for item in session.items)
+        run.deselected = session.config.stash.get(_DESELECTED_KEY, False)
+
+
 @pytest.fixture
 def perf(request: pytest.FixtureRequest) -> Perf:
     """Measure, record and judge performance figures in this test (see :class:`pytest_perfdata.Perf`)."""
@@ -138,10 +157,16 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         perf.discard_records()
         item.runtest()
     if perf.failures:
+        if earlier:
+            perf.confirmed_after(earlier)  # the records say the failure stood in every attempt
+        else:
+            perf.failed_unconfirmed()
         lines = [r.verdict.reason for r in perf.failures if r.verdict]
         confirmed = f" (in all {attempts} attempts)" if attempts > 1 else ""
         numbered = [f"attempt {n}: {reason}" for n, reason in enumerate(earlier, 1)]
-        raise PerfFailure(f"performance verdict failed{confirmed}:\n" + "\n".join([*numbered, *lines]))
+        path, line, _ = item.location
+        where = f"{path}:{(line or 0) + 1}: {item.name}"  # the user's test, not this hook
+        raise PerfFailure(f"{where}: performance verdict failed{confirmed}:\n" + "\n".join([*numbered, *lines]))
     perf.confirmed_after(earlier)
     return result
 
@@ -189,8 +214,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config.stash[SUMMARY_KEY] = finished.summary
 
 
+class SkipCounter:
+    """Counts the measuring tests that skipped, by reason: a missing engine should not hide in ``-rs``.
+
+    On the controller under xdist too, which sees every worker's reports.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not report.skipped or "perf" not in report.keywords or not isinstance(report.longrepr, tuple):
+            return
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        skips = self.config.stash.setdefault(_SKIPS_KEY, {})
+        skips[reason] = skips.get(reason, 0) + 1
+
+
+def _skip_lines(config: pytest.Config) -> list[str]:
+    skips = config.stash.get(_SKIPS_KEY, {})
+    if not skips:
+        return []
+    total = sum(skips.values())
+    lines = [f"skipped: {total} measuring test(s), so their figures are missing; how to get what they need:"]
+    lines += [f"  {count} × {reason}" for reason, count in sorted(skips.items(), key=lambda kv: -kv[1])]
+    return lines
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    lines = config.stash.get(SUMMARY_KEY, [])
+    lines = [*config.stash.get(SUMMARY_KEY, []), *_skip_lines(config)]
     if lines:
         terminalreporter.section("perfdata")
         for line in lines:

@@ -131,10 +131,11 @@ class Verdict:
 @final
 @dataclass(frozen=True, slots=True)
 class Confirmation:
-    """A test that failed its verdict, was measured again, and passed: the failures not confirmed.
+    """A test that failed its verdict and was measured again: what the earlier attempts said.
 
     ``earlier_failures`` holds the verdict reasons of each failed attempt, oldest first; the
-    record itself is the last attempt's.
+    record itself is the last attempt's, and its verdict says how it ended: a pass means the
+    failures were not confirmed, a fail means every one of ``attempts`` attempts failed.
     """
 
     attempts: int
@@ -144,7 +145,7 @@ class Confirmation:
     def note(self) -> str:
         """The same, as one sentence for the record's notes."""
         failed = " || ".join(f"attempt {n}: {reason}" for n, reason in enumerate(self.earlier_failures, 1))
-        return f"passed on attempt {self.attempts}; not confirmed: {failed}"
+        return f"measured {self.attempts} times; earlier attempts failed: {failed}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"attempts": self.attempts, "earlier_failures": list(self.earlier_failures)}

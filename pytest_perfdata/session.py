@@ -14,11 +14,26 @@ from dataclasses import dataclass, field
 from .baseline import BaselineFile, load_baseline_file
 from .environment import collect_environment
 from .measure import measure_overhead
-from .record import Environment, Record
+from .record import DataSource, Environment, Record
 from .settings import Settings
 from .targets import check_target
 
-__all__ = ["PerfRun"]
+__all__ = ["PerfRun", "test_base", "test_of_source"]
+
+#: How the plugin names the test in a measured figure's source (``DataSource.reference``).
+_SOURCE_PREFIX = "pytest-perfdata, "
+
+
+def test_base(nodeid: str) -> str:
+    """``file::function`` of a node id: parameters dropped, so ``t.py::f[a]`` and ``t.py::f[b]`` are one."""
+    return nodeid.split("[", 1)[0]
+
+
+def test_of_source(source: DataSource | None) -> str | None:
+    """The test a stored figure came from, when the plugin measured it; None for other sources."""
+    if source is None or not source.reference.startswith(_SOURCE_PREFIX):
+        return None
+    return test_base(source.reference[len(_SOURCE_PREFIX):])
 
 
 def _xdist_workers() -> int:
@@ -38,12 +53,16 @@ class PerfRun:
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     records: list[Record] = field(default_factory=list)
     xdist_workers: int = field(default_factory=_xdist_workers)
+    #: The tests this run selected (``file::function``, parameters dropped), and whether some were
+    #: left out (``-k``, ``-m``, a single file): a baseline of a test that did not run is not stale.
+    selected_tests: frozenset[str] | None = None
+    deselected: bool = False
     _overhead_ns: float | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> PerfRun:
         """Validate the target and read its baselines (raises on unknown target or bad file)."""
-        check_target(settings.target, settings.baselines_dir)
+        check_target(settings.target, settings.baselines_dir, saving=settings.save)
         return cls(settings, load_baseline_file(settings.baseline_file, settings.target))
 
     @property
@@ -61,6 +80,19 @@ class PerfRun:
         return collect_environment(runtimes, self.xdist_workers)
 
     def stale_metrics(self) -> list[str]:
-        """Baselines of this target that no record of this run produced."""
+        """Baselines of this target that no record produced, though the test that made them ran.
+
+        A baseline names the test that measured it (its ``source``); one whose test was not
+        selected this time is left out, and one that names no test (a hand-written claim) is
+        stale only when the whole suite was selected.
+        """
         produced = {record.metric for record in self.records}
-        return sorted(set(self.baselines.entries) - produced)
+        missing = set(self.baselines.entries) - produced
+        if self.selected_tests is None:
+            return sorted(missing)
+        stale = []
+        for metric in missing:
+            test = test_of_source(self.baselines.entries[metric].source)
+            if (test is None and not self.deselected) or (test is not None and test in self.selected_tests):
+                stale.append(metric)
+        return sorted(stale)

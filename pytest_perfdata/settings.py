@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, final
 import pytest
 
 from . import _defaults
-from .option_types import confidence, non_negative_int, percentage, positive_int, positive_time
+from .option_types import confidence, non_negative_int, positive_int, positive_time, regression_limit
 from .options import Option, option_value
 from .targets import baseline_path, machine_target
 
@@ -45,8 +45,8 @@ CORE_OPTIONS: tuple[Option, ...] = (
     Option("perf_budget", "time budget for sampling one metric", f"{_defaults.BUDGET_S:g}s", positive_time, ini=True),
     Option("perf_confidence", "confidence level of verdict intervals", f"{_defaults.CONFIDENCE:g}", confidence,
            ini=True),
-    Option("perf_regression", "default allowed regression against a stored value",
-           f"{_defaults.REGRESSION * 100:g}%", percentage, ini=True),
+    Option("perf_regression", "default allowed regression against a stored value (a percentage, or off)",
+           f"{_defaults.REGRESSION * 100:g}%", regression_limit, ini=True),
     Option("perf_max_age", "days after which a baseline counts as expired", f"{_defaults.MAX_AGE_DAYS}",
            positive_int, ini=True),
     Option("perf_inconclusive", "what an inconclusive verdict does to its test", "pass", choices=("pass", "fail"),
@@ -87,7 +87,7 @@ class Settings:
     inconclusive_fails: bool = False
     regression_scope: RegressionScope = RegressionScope.MACHINE
     confirm: int = _defaults.CONFIRM  # re-measurements a failing test gets before its failure stands
-    default_regression: float = _defaults.REGRESSION
+    default_regression: float | None = _defaults.REGRESSION  # None: regression limits off unless an entry sets one
     max_age_days: int = _defaults.MAX_AGE_DAYS
     reports: tuple[Path, ...] = ()
     report_lang: ReportLanguage = ReportLanguage.EN
@@ -136,7 +136,7 @@ def settings_from(config: pytest.Config) -> Settings:
         inconclusive_fails=_value(config, "perf_inconclusive") == "fail",
         regression_scope=RegressionScope(_value(config, "perf_regression_scope")),
         confirm=int(_value(config, "perf_confirm")),
-        default_regression=float(_value(config, "perf_regression")),
+        default_regression=_value(config, "perf_regression"),
         max_age_days=int(_value(config, "perf_max_age")),
         reports=reports,
         report_lang=ReportLanguage(_value(config, "perf_report_lang")),

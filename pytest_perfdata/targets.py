@@ -6,6 +6,7 @@ Light on purpose (no YAML, no records): the plugin checks ``--perf-target`` at s
 from __future__ import annotations
 
 import platform
+import re
 from pathlib import Path
 
 __all__ = ["UnknownTargetError", "baseline_path", "check_target", "known_targets", "machine_target"]
@@ -35,13 +36,26 @@ def known_targets(directory: Path) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.yaml") if not p.name.startswith("."))
 
 
-def check_target(target: str, baselines_dir: Path) -> None:
-    """Refuse a target that has no baseline file, unless it is this machine's own architecture."""
+#: What a target may be called: it becomes a file name in the baselines directory.
+_TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_target(target: str, baselines_dir: Path, *, saving: bool = False) -> None:
+    """Refuse a target that has no baseline file, unless it is this machine's own or one being saved.
+
+    ``--perf-save`` with a new name starts that target (the README recommends one per class of
+    machine); judging against a target that does not exist is an error listing the known ones.
+    """
+    if not _TARGET_NAME.fullmatch(target):
+        raise UnknownTargetError(
+            f"--perf-target {target!r} is not a usable name: letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit, at most 100 characters (it names the baseline file)"
+        )
     known = known_targets(baselines_dir)
-    if target in known or target == machine_target():
+    if target in known or target == machine_target() or saving:
         return
     listed = ", ".join(sorted({*known, machine_target()}))
     raise UnknownTargetError(
         f"unknown --perf-target {target!r}: no {baseline_path(baselines_dir, target)} "
-        f"(known targets: {listed})"
+        f"(known targets: {listed}; --perf-save with a new name starts one)"
     )

@@ -39,7 +39,7 @@ __all__ = ["JudgeSettings", "compared_elsewhere", "judge", "judged", "status_for
 class JudgeSettings:
     """Run-wide settings of the judgement."""
 
-    default_regression: float = _defaults.REGRESSION
+    default_regression: float | None = _defaults.REGRESSION
     check_regression: bool = True  # off under --perf-save: the stored value is being replaced
     regression_scope: RegressionScope = RegressionScope.MACHINE
     max_age_days: int = _defaults.MAX_AGE_DAYS
@@ -166,7 +166,10 @@ def _regression_check(record: Record, baseline: Baseline, settings: JudgeSetting
         stored_high = _in_unit(baseline.interval[1], record.unit, baseline, "interval")
     else:
         stored_low = stored_high = stored
-    allowed = 1.0 + (baseline.regression if baseline.regression is not None else settings.default_regression)
+    limit = baseline.regression if baseline.regression is not None else settings.default_regression
+    if limit is None:
+        return None  # --perf-regression=off, and this entry sets no limit of its own
+    allowed = 1.0 + limit
     elsewhere = _other_machine(record, baseline, settings)
     if elsewhere is not None:
         return Check(CheckKind.REGRESSION, Outcome.NONE, allowed, record.interval, elsewhere)

@@ -97,7 +97,7 @@ def load_error(tmp_path: Path, text: str) -> tuple[Path, str]:
         pytest.param(
             "m:\n  regression: 10\n",
             2,
-            ["regression: expected a positive percentage"],
+            ["regression: write a regression limit with its unit, such as '10%'"],
             id="regression-no-percent",
         ),
         pytest.param(

@@ -32,7 +32,7 @@ def test_benchmark_record_is_judged_against_its_baseline(pytester: pytest.Pytest
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*PerfFailure: performance verdict failed:",
+            "*test_sum: performance verdict failed:",
             "*benchmark.test_sum: p50 = * exceeds max 1 ns*",
         ]
     )

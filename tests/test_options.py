@@ -105,3 +105,37 @@ def test_a_run_with_no_measuring_test_imports_only_the_light_modules(pytester: p
     heavy = [m for m in loaded if m.rsplit(".", 1)[-1] in
              ("units", "marker", "protocol", "engine_set", "perf", "session", "baseline", "stats", "verdict")]
     assert heavy == [], heavy
+
+
+@pytest.mark.parametrize("text, expected", [("10%", 0.1), (" 2.5 % ", 0.025), ("off", None), ("OFF", None)])
+def test_one_reader_of_regression_limits(text: str, expected: float | None) -> None:
+    from pytest_perfdata.option_types import regression_limit
+
+    assert regression_limit(text) == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize("text", ["0.1", "10", "-5%", "0%", "ten"])
+def test_a_regression_limit_needs_its_unit_and_a_positive_value(text: str) -> None:
+    from pytest_perfdata.option_types import regression_limit
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        regression_limit(text)
+
+
+def test_command_line_and_baseline_file_read_regression_alike(pytester: pytest.Pytester) -> None:
+    """``off`` works on both sides; a bare number is refused on both, with the same advice."""
+    (pytester.path / "baselines").mkdir()
+    (pytester.path / "baselines" / f"{_target()}.yaml").write_text("m:\n  regression: 10\n")
+    pytester.makepyfile("def test_m(perf):\n    perf.record_value('m', 1, unit='ms')\n")
+    from_file = pytester.runpytest()
+    from_file.stderr.fnmatch_lines(["*:2: m: regression: write a regression limit with its unit, such as '10%'*"])
+    from_flag = pytester.runpytest("--perf-regression=10")
+    from_flag.stderr.fnmatch_lines(["*--perf-regression: write a regression limit with its unit, such as '10%'*"])
+    (pytester.path / "baselines" / f"{_target()}.yaml").write_text("m:\n  regression: off\n  value: 1 ms\n")
+    assert pytester.runpytest("--perf-regression=off").ret == pytest.ExitCode.OK
+
+
+def _target() -> str:
+    from pytest_perfdata.targets import machine_target
+
+    return machine_target()

@@ -178,7 +178,7 @@ def test_compare_under_perf_disable_runs_both_once(pytester: pytest.Pytester) ->
 
         def test_pair(perf):
             record = perf.compare("r", lambda: calls.append("a"), lambda: calls.append("b"))
-            assert calls == ["a", "b"] and record.value != record.value  # NaN: nothing measured
+            assert calls == ["a", "b"] and record.value > 0  # the ratio of the two single timings
         """
     )
     pytester.runpytest("--perf-disable").assert_outcomes(passed=1)

@@ -117,12 +117,32 @@ def test_unknown_target_lists_known_targets(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--perf-target=riscv-box")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        [f"*unknown --perf-target 'riscv-box'*(known targets: arm-box, gpu-box, {TARGET})*"]
+        [f"*unknown --perf-target 'riscv-box'*(known targets: arm-box, gpu-box, {TARGET}; *"]
     )
 
 
 #: One test that measures, so that the run reads the target's baseline file.
 MEASURING_TEST = "def test_m(perf):\n    perf.record_value('m', 1, unit='ms')\n"
+
+
+def test_saving_to_a_new_target_creates_it_and_judging_against_it_then_works(pytester: pytest.Pytester) -> None:
+    """``--perf-target=ci-x86_64 --perf-save`` starts the target the README recommends per machine class."""
+    write_baselines(pytester, "m: {max: 6 ms}\n", target="arm-box")
+    pytester.makepyfile(MEASURING_TEST)
+    result = pytester.runpytest("--perf-target=ci-x86_64", "--perf-save")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    saved = pytester.path / "baselines" / "ci-x86_64.yaml"
+    assert "m:" in saved.read_text()
+    judged = pytester.runpytest("--perf-target=ci-x86_64")
+    judged.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("name", ["../escape", ".hidden", "a/b", "x" * 101])
+def test_a_target_name_that_cannot_be_a_file_name_is_refused(pytester: pytest.Pytester, name: str) -> None:
+    result = pytester.runpytest(f"--perf-target={name}", "--perf-save")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*is not a usable name*"])
 
 
 def test_malformed_baseline_file_is_a_usage_error_with_its_line(pytester: pytest.Pytester) -> None:
@@ -165,10 +185,22 @@ def test_value_above_max_fails_with_metric_limit_and_target(pytester: pytest.Pyt
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*PerfFailure: performance verdict failed (in all 2 attempts):",
+            "test_value_above_max_fails_with_metric_limit_and_target.py:1: test_figure: "
+            "performance verdict failed (in all 2 attempts):",
             f"*m: p50 = 7 ms exceeds max 6 ms by +16.7% [[]target {TARGET}, baseline {path}:1[]]",
         ]
     )
+
+
+def test_a_failed_verdict_shows_its_lines_and_the_users_test_only(pytester: pytest.Pytester) -> None:
+    write_baselines(pytester, "m: {max: 6 ms}\n")
+    pytester.makepyfile(test_mine=RECORD_VALUE.format(value=7))
+    result = pytester.runpytest("-rf")
+    text = result.stdout.str()
+    failure = text[text.index("= FAILURES ="):text.index("= perfdata =")]
+    assert "pytest_perfdata" not in failure and "def pytest_runtest_call" not in failure
+    assert failure.splitlines()[2].startswith("test_mine.py:1: test_figure: performance verdict failed")
+    result.stdout.fnmatch_lines(["FAILED test_mine.py::test_figure*"])
 
 
 def test_value_within_max_passes(pytester: pytest.Pytester) -> None:
@@ -176,7 +208,7 @@ def test_value_within_max_passes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(RECORD_VALUE.format(value=5))
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*perfdata*", "m *p50 5 ms*6 ms*pass*verified*"])
+    result.stdout.fnmatch_lines(["*perfdata*", "m *5 ms*6 ms*pass*verified*"])
 
 
 def test_every_metric_is_recorded_before_the_test_fails(pytester: pytest.Pytester) -> None:
@@ -258,6 +290,7 @@ def test_measure_produces_a_record(pytester: pytest.Pytester) -> None:
 
 
 def test_disable_runs_the_function_once_and_records_nothing(pytester: pytest.Pytester) -> None:
+    """Under --perf-disable a record carries its one timing (a test's own asserts hold), unbounded, unsaved."""
     write_baselines(pytester, "x: {max: 1 ns}\n")
     pytester.makepyfile(
         """
@@ -267,7 +300,10 @@ def test_disable_runs_the_function_once_and_records_nothing(pytester: pytest.Pyt
             calls = []
             record = perf.measure("x", lambda: calls.append(1), unit="us")
             assert calls == [1]
-            assert math.isnan(record.value)
+            assert record.value > 0 and math.isfinite(record.value)
+            assert record.interval.low == -math.inf and record.interval.high == math.inf
+            assert record.verdict is None or record.verdict.outcome.value == "none"
+            assert "--perf-disable" in record.notes[-1]
         """
     )
     pytester.runpytest(BUDGET, "--perf-disable", "--perf-report=r.json").assert_outcomes(passed=1)
@@ -364,9 +400,39 @@ def test_save_refuses_a_metric_produced_twice(pytester: pytest.Pytester) -> None
     result = pytester.runpytest("--perf-save")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
-        ["not saved: metric m was produced by 2 tests (*::test_one, *::test_two)"]
+        ["not saved: metric m was recorded 2 times, by 2 tests (*::test_one, *::test_two); *"]
     )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # a save that saved nothing is not a success
     assert not (pytester.path / "baselines" / f"{TARGET}.yaml").exists()
+
+
+def test_a_metric_recorded_twice_by_one_test_names_that_test_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_one(perf):
+            perf.record_value("m", 1, unit="ms")
+            perf.record_value("m", 2, unit="ms")
+
+        def test_other(perf):
+            perf.record_value("n", 2, unit="ms")
+        """
+    )
+    result = pytester.runpytest("--perf-save")
+    result.stdout.fnmatch_lines(["not saved: metric m was recorded 2 times, by test *::test_one; *",
+                                 "saved 0 updated and 1 new baseline(s) to *"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the rest is saved, and the run still says it was not all
+
+
+def test_a_save_of_a_run_that_recorded_nothing_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_measures_nothing(perf):
+            assert perf is not None
+        """
+    )
+    result = pytester.runpytest("--perf-save")
+    result.stdout.fnmatch_lines(["not saved: no test of this run recorded a figure"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 # -- reports -------------------------------------------------------------------------------
@@ -406,7 +472,23 @@ def test_json_report_counts_outcomes(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--perf-report=r.json").assert_outcomes(failed=1)
     document = read_report(pytester)
     assert document["summary"] == {"pass": 1, "fail": 1, "inconclusive": 0, "none": 1}
-    assert records_by_metric(document)["b"]["status"] == "refuted"
+    assert records_by_metric(document)["b"]["status"] == "refuted"  # failed in both attempts (confirm 1)
+
+
+def test_one_unconfirmed_failure_leaves_the_figure_pending_not_refuted(pytester: pytest.Pytester) -> None:
+    """A failure in a test's only attempt says "look again"; refuted needs it in every one of two or more."""
+    write_baselines(pytester, "b: {max: 6 ms}\n")
+    pytester.makepyfile(
+        """
+        def test_b(perf):
+            perf.record_value("b", 7, unit="ms")
+        """
+    )
+    pytester.runpytest("--perf-confirm=0", "--perf-report=r.json").assert_outcomes(failed=1)
+    record = records_by_metric(read_report(pytester))["b"]
+    assert record["status"] == "pending" and "failed in its only attempt" in record["notes"][-1]
+    pytester.runpytest("--perf-confirm=0", "--perf-save").assert_outcomes(failed=1)
+    assert "status: pending" in (pytester.path / "baselines" / f"{TARGET}.yaml").read_text()
 
 
 # --- which stored values a regression limit may use ------------------------------------------
@@ -422,7 +504,7 @@ def test_value_stored_on_another_machine_is_not_compared(pytester: pytest.Pytest
     result = pytester.runpytest("--perf-report=r.json")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
-        "m *p50 3 ms*stored on another machine*not compared*pending*",
+        "m *3 ms*stored on another machine*not compared*pending*",
         (
             "not compared: 1 metric(s) have stored values from another machine than this one (*), so their "
             "regression limits were not applied (absolute limits were); `--perf-regression-scope=target` compares anyway"
@@ -487,7 +569,7 @@ def test_a_failure_that_is_not_confirmed_passes_and_says_so(pytester: pytest.Pyt
     assert record["value"] == 5 and record["verdict"]["outcome"] == "pass"
     baseline = pytester.path / "baselines" / f"{TARGET}.yaml"
     assert record["notes"] == [
-        f"passed on attempt 2; not confirmed: attempt 1: m: p50 = 9 ms exceeds max 6 ms by +50.0% [target {TARGET}, baseline {baseline}:1]"
+        f"measured 2 times; earlier attempts failed: attempt 1: m: p50 = 9 ms exceeds max 6 ms by +50.0% [target {TARGET}, baseline {baseline}:1]"
     ]
 
 
@@ -539,3 +621,65 @@ def test_a_test_that_fails_its_own_assertion_is_not_run_again(pytester: pytest.P
     )
     pytester.runpytest().assert_outcomes(failed=1)
     assert (pytester.path / "runs.txt").read_text() == "x"
+
+
+def test_working_files_stay_out_of_git_status(pytester: pytest.Pytester) -> None:
+    """A save leaves no lock file beside the YAML; the run files' directory ignores itself."""
+    pytester.makepyfile(MEASURING_TEST)
+    pytester.runpytest("--perf-save").assert_outcomes(passed=1)
+    assert sorted(p.name for p in (pytester.path / "baselines").iterdir()) == [f"{TARGET}.yaml"]
+    ignore = pytester.path / ".perfdata" / ".gitignore"
+    assert ignore.read_text().splitlines()[-1] == "*"
+    assert list((pytester.path / ".perfdata" / "runs").glob("*.json"))
+
+
+def test_the_summary_under_save_says_saved_and_exact_figures_have_no_statistic(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_size(perf):
+            perf.record_value("d.size", 12, unit="KiB")
+        """
+    )
+    result = pytester.runpytest("--perf-save")
+    row = next(line for line in result.outlines if line.startswith("d.size"))
+    assert row.split()[1:5] == ["12", "KiB", "-", "saved"] and "→ verified" in row and "p50" not in row
+
+
+def test_baselines_of_tests_that_did_not_run_are_not_stale(pytester: pytest.Pytester) -> None:
+    """``-k`` or one file: only baselines whose own test ran and did not produce them are stale."""
+    pytester.makepyfile(
+        test_a="def test_a(perf):\n    perf.record_value('a', 1, unit='ms')\n",
+        test_b="def test_b(perf):\n    perf.record_value('b', 1, unit='ms')\n",
+    )
+    pytester.runpytest("--perf-save").assert_outcomes(passed=2)
+    only_a = pytester.runpytest("test_a.py")
+    assert not any(line.startswith("stale:") for line in only_a.outlines)
+    by_k = pytester.runpytest("-k", "test_a")
+    assert not any(line.startswith("stale:") for line in by_k.outlines)
+    (pytester.path / "test_b.py").write_text("def test_b(perf):\n    perf.record_value('b2', 1, unit='ms')\n")
+    renamed = pytester.runpytest()
+    renamed.stdout.fnmatch_lines(["stale: 1 baseline(s) of * not measured in this run: b"])
+
+
+def test_the_summary_lists_why_measuring_tests_skipped(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_measures(perf):
+            perf.record_value("m", 1, unit="ms")
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_needs_an_engine(perf, n):
+            pytest.skip("no wasmedge: install WasmEdge or pass --perf-wasmedge PATH")
+
+        def test_plain():
+            pytest.skip("not a measuring test")
+        """
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines([
+        "skipped: 2 measuring test(s), so their figures are missing; how to get what they need:",
+        "  2 × no wasmedge: install WasmEdge or pass --perf-wasmedge PATH",
+    ])
+    assert "not a measuring test" not in result.stdout.str()

@@ -142,10 +142,12 @@ def _code(text: str) -> str:
 
 
 def _value_text(record: Record, words: Mapping[str, Any]) -> str:
-    value = f"{record.statistic} = {format_quantity(record.value, record.unit)}"
     interval = record.interval
+    if interval.low == interval.high == record.value:
+        return format_quantity(record.value, record.unit)  # an exact figure (a size, a count): no statistic
+    value = f"{record.statistic} = {format_quantity(record.value, record.unit)}"
     if interval.low == interval.high:
-        return value  # an exact figure (min/max, or all samples equal): no interval to show
+        return value  # all samples equal: no interval to show
     low, high = (format_quantity(x, record.unit) if math.isfinite(x) else side
                  for x, side in ((interval.low, "-∞"), (interval.high, "+∞")))
     text: str = words["ci"].format(

@@ -19,7 +19,26 @@ _OUTCOME_WORDS = {
 }
 
 
+def _status_cell(record: Record, saving: bool) -> str:
+    if saving:
+        from ..baseline_writer import stored_status
+
+        return f"→ {stored_status(record).value}"  # what the saved entry will say
+    return record.status.value
+
+
+def _verdict_cell(record: Record, saving: bool) -> str:
+    outcome = record.verdict.outcome if record.verdict else Outcome.NONE
+    if outcome == Outcome.NONE and compared_elsewhere(record):
+        return "not compared"
+    if saving and outcome in (Outcome.NONE, Outcome.PASS):
+        return "saved"  # under --perf-save this figure becomes the stored value
+    return _OUTCOME_WORDS[outcome]
+
+
 def _value_cell(record: Record) -> str:
+    if record.interval.low == record.interval.high == record.value:
+        return format_quantity(record.value, record.unit)  # an exact figure (a size, a count): no statistic
     text = f"{record.statistic} {format_quantity(record.value, record.unit)}"
     ci = record.interval
     if ci.bounded and ci.low != ci.high and record.value:
@@ -63,19 +82,18 @@ def summary_lines(
     baseline_entries: int | None = None,
 ) -> list[str]:
     """Lines for ``pytest_terminal_summary``; empty when the run recorded nothing."""
-    if not records:  # nothing measured (e.g. the plugin's own tests): stale would be noise
-        return []
+    if not records:  # nothing measured (e.g. the plugin's own tests): stale would be noise, notes are not
+        return list(notes)
     rows: list[tuple[str, ...]] = [("metric", "value", "limits", "verdict", "status", "engine")]
     for record in sorted(records, key=lambda r: r.metric):
         checks = record.verdict.checks if record.verdict else ()
-        outcome = record.verdict.outcome if record.verdict else Outcome.NONE
         rows.append(
             (
                 record.metric,
                 _value_cell(record),
                 _limit_cell(checks, record),
-                "not compared" if outcome == Outcome.NONE and compared_elsewhere(record) else _OUTCOME_WORDS[outcome],
-                record.status.value,
+                _verdict_cell(record, saving),
+                _status_cell(record, saving),
                 str(record.engine) if record.engine else "-",
             )
         )
@@ -89,7 +107,8 @@ def summary_lines(
     for record in records:
         if record.verdict and record.verdict.outcome in (Outcome.FAIL, Outcome.INCONCLUSIVE):
             lines.append(f"{_OUTCOME_WORDS[record.verdict.outcome]}: {record.verdict.reason}")
-    remeasured = sorted(r.metric for r in records if r.confirmation is not None)
+    remeasured = sorted(r.metric for r in records if r.confirmation is not None
+                        and not (r.verdict and r.verdict.outcome == Outcome.FAIL))
     if remeasured:
         lines.append(
             f"re-measured: {len(remeasured)} metric(s) failed a first attempt that a later one did not confirm "
