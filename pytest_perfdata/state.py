@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 __all__ = ["MARKER_KEY", "PERF_KEY", "RUN_KEY", "SETTINGS_KEY", "marker_of", "perf_for", "run_for", "started_run"]
 
-SETTINGS_KEY = pytest.StashKey["Settings"]()
+SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
 RUN_KEY = pytest.StashKey["PerfRun"]()
 PERF_KEY = pytest.StashKey["Perf"]()
-MARKER_KEY = pytest.StashKey["PerfMarker"]()
+MARKER_KEY: pytest.StashKey[PerfMarker] = pytest.StashKey()
 
 
 def marker_of(item: pytest.Item) -> PerfMarker:

@@ -140,7 +140,7 @@ def test_a_dead_server_fails_only_its_test_and_leaves_no_process(pytester: pytes
     """The rest of the run goes on; at the end no ``opa run`` of this run is left."""
     (pytester.path / "p.rego").write_text("package t\n\nallow := true\n")
     pytester.makepyfile(
-        f"""
+        """
         import os, signal
         from pathlib import Path
         from pytest_perfdata.engines.opa import Policy
@@ -152,12 +152,12 @@ def test_a_dead_server_fails_only_its_test_and_leaves_no_process(pytester: pytes
             os.killpg(loaded._server.process.pid, signal.SIGKILL)
             loaded._server.process.wait(timeout=10)
             Path("pid").write_text(str(loaded._server.process.pid))
-            loaded.evaluate({{}})
+            loaded.evaluate({})
 
         def test_the_next_one_runs(policy_engines):
             loaded = policy_engines.load(policy_engines.engines["http"], POLICY)
             Path("pid2").write_text(str(loaded._server.process.pid))
-            assert loaded.evaluate({{}}) is True
+            assert loaded.evaluate({}) is True
         """
     )
     result = pytester.runpytest_subprocess(f"--perf-opa={opa}", "-p", "no:cacheprovider")

@@ -13,17 +13,15 @@ the record's notes say which, since those decisions then share our code.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Final
 
 from ...record import Engine
 from .._text import package_version
 from .closing import Closing
 from .errors import PolicyError, PolicyEvalError, PolicyUnavailable, PolicyUndefined
-from .opa_wasm import WasmSource
+from .opa_wasm import WasmSourcedEngine
 from .policy import Policy
 from .wasm_builtins import HOST_BUILTINS
 
@@ -34,25 +32,18 @@ OPA_PY_WASM_HINT: Final = "pip install opa-py-wasm (the project's 'peers' extra;
 _MAX_MEMORY_PAGES: Final = 4096  # as our runner: 256 MiB of linear memory per loaded policy
 
 
-class OpaPyWasmEngine:
+class OpaPyWasmEngine(WasmSourcedEngine):
     """OPA's Wasm target run by opa-py-wasm; ``Engine.mode`` is ``py-wasm`` (slug ``opa-py-wasm``)."""
 
-    def __init__(
-        self,
-        opa_path: str | os.PathLike[str] | None = None,
-        *,
-        bundle: Path | None = None,
-        cache_dir: Path | None = None,
-    ) -> None:
+    mode = "py-wasm"
+
+    def _load_host(self) -> str:
         try:
             import opapywasm
         except ImportError as exc:
             raise PolicyUnavailable(f"opa-py-wasm is not importable ({exc}): {OPA_PY_WASM_HINT}") from None
         self._sdk = opapywasm
-        self.source = WasmSource(opa_path, bundle=bundle, cache_dir=cache_dir)
-        version = (f"{self.source.opa_version} + opa-py-wasm {package_version('opa-py-wasm')}"
-                   f" + wasmtime {package_version('wasmtime')}")
-        self.engine = Engine("opa", version, "py-wasm-prebuilt" if self.source.prebuilt else "py-wasm")
+        return f"+ opa-py-wasm {package_version('opa-py-wasm')} + wasmtime {package_version('wasmtime')}"
 
     def load(self, policy: Policy) -> OpaPyWasmPolicy:
         sdk = self._sdk

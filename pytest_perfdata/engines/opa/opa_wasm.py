@@ -21,7 +21,7 @@ from .policy import Policy
 from .wasm_abi import OpaWasmModule
 from .wasm_bundle import build_wasm_bundle, read_wasm_bundle, wasm_bundle_path
 
-__all__ = ["OpaWasmEngine", "OpaWasmPolicy", "WasmSource"]
+__all__ = ["OpaWasmEngine", "OpaWasmPolicy", "WasmSource", "WasmSourcedEngine"]
 
 class WasmSource:
     """Where a Wasm engine's modules come from: ``opa build -t wasm`` (cached), or one prebuilt bundle.
@@ -71,13 +71,15 @@ class WasmSource:
         return wasm, data, built
 
 
-class OpaWasmEngine:
-    """OPA's Wasm target: policies built by the opa CLI (or one prebuilt bundle), run in wasmtime.
+class WasmSourcedEngine:
+    """An engine that runs OPA-built Wasm modules: its host is loaded first, then its modules' source.
 
-    The runner is :class:`OpaWasmModule`, our small host for OPA's Wasm ABI on wasmtime-py;
-    the maintained SDK opa-py-wasm (:mod:`.opa_py_wasm`) runs beside it as a peer, on the same
-    modules, so that every decision and every timing of ours has a second opinion.
+    A subclass names its ``mode`` and loads its host in :meth:`_load_host`, which returns the
+    host's part of the engine's version; the record's ``Engine`` then names both, and the mode
+    gains ``-prebuilt`` when the modules come from one given bundle.
     """
+
+    mode = "wasm"
 
     def __init__(
         self,
@@ -86,15 +88,32 @@ class OpaWasmEngine:
         bundle: Path | None = None,
         cache_dir: Path | None = None,
     ) -> None:
+        host = self._load_host()
+        self.source = WasmSource(opa_path, bundle=bundle, cache_dir=cache_dir)
+        mode = f"{self.mode}-prebuilt" if self.source.prebuilt else self.mode
+        self.engine = Engine("opa", f"{self.source.opa_version} {host}", mode)
+
+    def _load_host(self) -> str:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+
+class OpaWasmEngine(WasmSourcedEngine):
+    """OPA's Wasm target: policies built by the opa CLI (or one prebuilt bundle), run in wasmtime.
+
+    The runner is :class:`OpaWasmModule`, our small host for OPA's Wasm ABI on wasmtime-py;
+    the maintained SDK opa-py-wasm (:mod:`.opa_py_wasm`) runs beside it as a peer, on the same
+    modules, so that every decision and every timing of ours has a second opinion.
+    """
+
+    mode = "wasm"
+
+    def _load_host(self) -> str:
         try:
             import wasmtime
         except ImportError as exc:  # pragma: no cover - wasmtime is a dependency
-            raise PolicyUnavailable(f"wasmtime-py not importable ({exc}): pip install wasmtime")
+            raise PolicyUnavailable(f"wasmtime-py not importable ({exc}): pip install wasmtime") from None
         self._wasmtime = wasmtime
-        self.source = WasmSource(opa_path, bundle=bundle, cache_dir=cache_dir)
-        runtime = f"+ wasmtime {package_version('wasmtime')}"
-        mode = "wasm-prebuilt" if self.source.prebuilt else "wasm"
-        self.engine = Engine("opa", f"{self.source.opa_version} {runtime}", mode)
+        return f"+ wasmtime {package_version('wasmtime')}"
 
     def load(self, policy: Policy) -> OpaWasmPolicy:
         started = time.perf_counter()

@@ -15,7 +15,7 @@ from typing import Any, Final
 from .._text import first_line
 from .errors import PolicyError, PolicyEvalError
 from .wasm_builtins import HOST_BUILTINS
-from .wasm_calls import I32Function, i32_function
+from .wasm_calls import i32_function
 
 __all__ = ["OpaWasmModule", "WasmAbort"]
 
