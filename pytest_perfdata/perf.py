@@ -154,6 +154,7 @@ class Perf:
                 reference_kind=policy.reference.name if policy.reference else None,
             ))
 
+        self.run.progress.started(metric, statistic, policy.budget_s)
         measurement = sample(fn, policy, decided, memory=memory)
         samples = [x * scale for x in measurement.samples_ns]
         ordered = sorted(samples)  # the record keeps time order; the statistics re-sort this in linear time
@@ -167,6 +168,7 @@ class Perf:
             measurement=measurement,
             overhead_ns=overhead,
         )
+        self.run.progress.finished(record)
         return self._keep(record, baseline)
 
     def record_samples(
@@ -267,6 +269,7 @@ class Perf:
                 value=value, interval=interval, samples=[value], reference_us=None,
             ))
 
+        self.run.progress.started(metric, statistic, policy.budget_s)
         paired = sample_paired(fn, against, policy, decided)
         ratios = list(paired.ratios)
         ordered = sorted(ratios)
@@ -279,6 +282,7 @@ class Perf:
             reference_us=None,
             notes=(*described, *extra, *notes),
         )
+        self.run.progress.finished(record)
         return self._keep(record, baseline)
 
     def record_ratio(

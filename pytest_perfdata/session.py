@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .baseline import BaselineFile, load_baseline_file
 from .environment import collect_environment
 from .measure import measure_overhead
+from .progress import SILENT, Progress
 from .record import DataSource, Environment, Record
 from .settings import Settings
 from .targets import check_target
@@ -57,6 +58,7 @@ class PerfRun:
     #: left out (``-k``, ``-m``, a single file): a baseline of a test that did not run is not stale.
     selected_tests: frozenset[str] | None = None
     deselected: bool = False
+    progress: Progress = SILENT  # the per-metric line while measuring (see :mod:`.progress`)
     _overhead_ns: float | None = None
 
     @classmethod

@@ -62,6 +62,8 @@ CORE_OPTIONS: tuple[Option, ...] = (
            choices=_choices(ReportLanguage), ini=True),
     Option("perf_records_dir", "where each run's records JSON is written ('' to disable)", _defaults.RECORDS_DIR,
            ini=True),
+    Option("perf_progress", "a line per metric while it is measured: auto (on a terminal, not under -q or CI), "
+           "on or off", "auto", choices=("auto", "on", "off"), ini=True),
     Option("perf_save", "store this run's measurements as the target's new baselines", action="store_true"),
     Option("perf_disable", "run tests but do not measure: perf.measure calls its function once",
            action="store_true"),
@@ -92,6 +94,7 @@ class Settings:
     reports: tuple[Path, ...] = ()
     report_lang: ReportLanguage = ReportLanguage.EN
     records_dir: Path | None = None  # where each run's JSON file goes (None: not written)
+    progress: str = "auto"  # --perf-progress: auto, on or off
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regression_scope", RegressionScope(self.regression_scope))
@@ -141,4 +144,5 @@ def settings_from(config: pytest.Config) -> Settings:
         reports=reports,
         report_lang=ReportLanguage(_value(config, "perf_report_lang")),
         records_dir=(config.rootpath / records_dir) if records_dir else None,
+        progress=str(_value(config, "perf_progress")),
     )

@@ -56,6 +56,9 @@ def run_for(config: pytest.Config) -> PerfRun:
         run.run_id = workerinput.get("perfdata_run_id", run.run_id)
     else:  # xdist tells only its workers how many there are; the controller reads its option
         run.xdist_workers = int(getattr(config.option, "numprocesses", 0) or 0)
+    from .progress import progress_for
+
+    run.progress = progress_for(config, run.settings.progress)
     config.stash[RUN_KEY] = run
     return run
 

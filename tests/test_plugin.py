@@ -683,3 +683,19 @@ def test_the_summary_lists_why_measuring_tests_skipped(pytester: pytest.Pytester
         "  2 × no wasmedge: install WasmEdge or pass --perf-wasmedge PATH",
     ])
     assert "not a measuring test" not in result.stdout.str()
+
+
+PROGRESS_TEST = """
+def test_work(perf):
+    perf.measure("work", lambda: sum(range(100)), unit="us", budget="0.2s")
+"""
+
+
+def test_progress_shows_each_metric_when_asked_and_stays_out_of_logs_by_default(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(PROGRESS_TEST)
+    shown = pytester.runpytest("--perf-progress=on")
+    shown.stdout.fnmatch_lines(["  work: p50, up to 0.2 s … * us (* samples) *"])
+    quiet_default = pytester.runpytest()  # pytester's output is not a terminal: auto stays silent
+    assert "up to 0.2 s" not in quiet_default.stdout.str()
+    off = pytester.runpytest("--perf-progress=off")
+    assert "up to 0.2 s" not in off.stdout.str()
