@@ -526,3 +526,17 @@ def test_drift_references_of_different_kinds_are_not_compared() -> None:
     assert verdict.outcome == Outcome.FAIL and "drift-corrected" not in verdict.reason
     same_kind = replace(baseline, reference_kind="spawn-true", reference_us=520.0)
     assert judge(record, same_kind, SETTINGS).outcome == Outcome.INCONCLUSIVE
+
+
+def test_an_inconclusive_regression_heads_with_both_views_when_the_drift_correction_moved_it() -> None:
+    """Raw 3 % faster, corrected much slower: the line must not read "+62 %" alone."""
+    from dataclasses import replace
+
+    from pytest_perfdata.record import CheckKind
+
+    baseline = make_baseline(value=q("1 ms"), interval=(q("0.99 ms"), q("1.01 ms")), reference_us=100.0)
+    record = replace(make_record(0.97, rel=0.01), reference_us=60.0)  # this run's machine looked faster
+    check = next(c for c in judge(record, baseline, JudgeSettings(today=TODAY)).checks if c.kind == CheckKind.REGRESSION)
+    assert check.outcome == Outcome.INCONCLUSIVE
+    head = check.message.split(" against baseline", 1)[0]
+    assert head.endswith(")") and " raw -3.0%, drift-corrected +6" in head
