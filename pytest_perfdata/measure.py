@@ -92,6 +92,22 @@ class DriftReference:
 CPU_REFERENCE: Final = DriftReference(CPU_REFERENCE_KIND, reference_kernel)
 
 
+def time_reference(reference: DriftReference = CPU_REFERENCE, samples: int = 31,
+                   clock: Callable[[], int] = time.perf_counter_ns) -> list[float]:
+    """``samples`` timings of the drift reference, in ns: for figures timed by someone else.
+
+    A harness that is not ours (pytest-benchmark) cannot interleave the reference with its
+    rounds; timing it just before and just after them still tells how fast this process and
+    this moment are, which is what lets a verdict tell a slower machine from a slower workload.
+    """
+    timings = []
+    for _ in range(samples):
+        started = clock()
+        reference.fn()
+        timings.append(float(clock() - started))
+    return timings
+
+
 @final
 @dataclass(frozen=True, slots=True)
 class SamplingPolicy:

@@ -183,8 +183,14 @@ class Perf:
         source: DataSource | None = None,
         confidence: float | None = None,
         notes: Sequence[str] = (),
+        reference_us: float | None = None,
     ) -> Record:
-        """Record figures measured elsewhere (e.g. per-pod start-up latencies), in ``unit``."""
+        """Record figures measured elsewhere (e.g. per-pod start-up latencies), in ``unit``.
+
+        ``reference_us`` is the drift reference's median time around them (see
+        :func:`~.measure.time_reference`), when it was timed: the regression check is then
+        drift-corrected, as for :meth:`measure`.
+        """
         parse_unit(unit)
         values = [float(x) for x in samples]
         if not values or not all(math.isfinite(x) for x in values):
@@ -198,7 +204,8 @@ class Perf:
             value=statistic_value(statistic, values),
             interval=interval_for(statistic, values, level),
             samples=values,
-            reference_us=None,
+            reference_us=reference_us,
+            reference_kind=CPU_REFERENCE.name if reference_us else None,
             notes=tuple(notes),
         )
         return self._keep(record, baseline)

@@ -61,3 +61,35 @@ def test_perf_marker_names_the_metric(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--perf-report=r.json").assert_outcomes(passed=1)
     record = records_by_metric(read_report(pytester))["sum.small"]
     assert record["summary"]["n"] == 3
+
+
+def test_a_benchmark_record_carries_the_drift_reference_timed_around_it(pytester: pytest.Pytester) -> None:
+    """So its regression check is drift-corrected like perf.measure's: a slower process is not a regression."""
+    pytester.makepyfile(BENCHMARKED.format(rounds=10))
+    pytester.runpytest("--perf-report=r.json").assert_outcomes(passed=1)
+    record = records_by_metric(read_report(pytester))["benchmark.test_sum"]
+    assert record["reference_us"] > 0 and record["reference_kind"] == "cpu-loop"
+    assert any("drift reference timed 31 times before and after" in note for note in record["notes"])
+
+
+def test_figures_with_a_reference_are_drift_corrected_like_measured_ones(pytester: pytest.Pytester) -> None:
+    """What the interop relies on, with fixed numbers: twice the time on a machine twice as slow is no regression."""
+    write_baselines(pytester, (
+        "m:\n  regression: 10%\n  value: 1 us\n  interval: [0.99 us, 1.01 us]\n  reference: 100 us\n"
+        f"  machine: '{_machine_label()}'\n"
+    ))
+    pytester.makepyfile(
+        """
+        def test_m(perf):
+            perf.record_samples("m", [2.0] * 8 + [1.98, 2.02], unit="us", reference_us=200.0)
+        """
+    )
+    pytester.runpytest("--perf-report=r.json", "--perf-confirm=0")
+    verdict = records_by_metric(read_report(pytester))["m"]["verdict"]
+    assert verdict["outcome"] == "inconclusive" and "raw +100.0%, drift-corrected -0.0% (reference ×0.500)" in verdict["reason"]
+
+
+def _machine_label() -> str:
+    from pytest_perfdata.environment import collect_environment, machine_label
+
+    return machine_label(collect_environment())

@@ -40,3 +40,12 @@ def test_an_undecided_verdict_keeps_sampling_to_the_cap() -> None:
     paired = sample_paired(lambda: None, lambda: None, capped, undecided)
     assert paired.stopped_because == "max-samples" and len(paired.ratios) == 300
     assert asked and set(asked) == {None}  # asked at every checkpoint; a paired ratio has no drift reference
+
+
+def test_time_reference_times_each_call_with_the_given_clock() -> None:
+    from pytest_perfdata.measure import DriftReference, time_reference
+
+    ticks = iter(range(0, 1000, 10))  # every reading 10 ns after the last: each call "takes" 10 ns
+    calls = []
+    timings = time_reference(DriftReference("test", lambda: calls.append(1)), samples=5, clock=lambda: next(ticks))
+    assert timings == [10.0] * 5 and len(calls) == 5

@@ -7,6 +7,8 @@ kind failed, passed or were inconclusive, and exits non-zero if A/A ever failed 
 caught in fewer than 95 % of runs.
 
     python tools/aa_ab.py --runs 20 --slowdown 1.3
+    python tools/aa_ab.py --fixture benchmark --runs 15     # a pytest-benchmark test instead
+    python tools/aa_ab.py --limit 5% --slowdown 1.1          # a tighter regression limit
 """
 
 from __future__ import annotations
@@ -32,10 +34,24 @@ def test_kernel(perf):
     perf.measure("aa.kernel", kernel, unit="ms")
 '''
 
+#: The same work as a pytest-benchmark test: its record is ``benchmark.test_kernel``.
+BENCHMARK_TEST = '''
+N = {n}
 
-def run_once(project: Path, n: int, *extra: str) -> tuple[str, float]:
+def kernel():
+    total = 0
+    for i in range(N):
+        total += i * i
+    return total
+
+def test_kernel(benchmark):
+    benchmark(kernel)
+'''
+
+
+def run_once(project: Path, n: int, *extra: str, template: str = WORKLOAD) -> tuple[str, float]:
     """One fresh pytest process: the verdict's outcome and the drift reference's median (us)."""
-    (project / "test_workload.py").write_text(WORKLOAD.format(n=n))
+    (project / "test_workload.py").write_text(template.format(n=n))
     report = project / "report.json"
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
            f"--perf-report={report}", *extra, str(project / "test_workload.py")]
@@ -50,16 +66,21 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--slowdown", type=float, default=1.3)
     parser.add_argument("--work", type=int, default=20_000, help="loop length of the A workload")
+    parser.add_argument("--fixture", choices=("perf", "benchmark"), default="perf",
+                        help="measure with perf.measure or with pytest-benchmark's fixture")
+    parser.add_argument("--limit", default="10%", help="the regression limit stored with the baseline")
     args = parser.parse_args()
+    template = WORKLOAD if args.fixture == "perf" else BENCHMARK_TEST
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
         (project / "pytest.ini").write_text("[pytest]\n")
-        _, saved_reference = run_once(project, args.work, "--perf-save")
+        _, saved_reference = run_once(project, args.work, "--perf-save", f"--perf-regression={args.limit}",
+                                      template=template)
         outcomes = {"A/A": Counter(), "A/B": Counter()}
         drift = []
         for _ in range(args.runs):
             for kind, work in (("A/A", args.work), ("A/B", round(args.work * args.slowdown))):
-                outcome, reference = run_once(project, work)
+                outcome, reference = run_once(project, work, template=template)
                 outcomes[kind][outcome] += 1
                 drift.append(reference / saved_reference)
     drift.sort()
@@ -70,7 +91,8 @@ def main() -> int:
     false_alarms = outcomes["A/A"]["fail"]
     caught = outcomes["A/B"]["fail"]
     ok = false_alarms == 0 and caught >= 0.95 * args.runs
-    print("OK" if ok else "NOT OK", f"false alarms {false_alarms}, regressions caught {caught}/{args.runs}")
+    print("OK" if ok else "NOT OK", f"false alarms {false_alarms}, regressions caught {caught}/{args.runs}",
+          f"({args.fixture}, limit {args.limit}, slowdown {args.slowdown})")
     return 0 if ok else 1
 
 
