@@ -82,10 +82,12 @@ def main() -> int:
             for kind, work in (("A/A", args.work), ("A/B", round(args.work * args.slowdown))):
                 outcome, reference = run_once(project, work, template=template)
                 outcomes[kind][outcome] += 1
-                drift.append(reference / saved_reference)
+                if reference and saved_reference:  # records without a drift reference have none
+                    drift.append(reference / saved_reference)
     drift.sort()
-    print(f"drift reference, this run / save run: median {drift[len(drift) // 2]:.2f}, "
-          f"range {drift[0]:.2f}..{drift[-1]:.2f}")
+    if drift:
+        print(f"drift reference, this run / save run: median {drift[len(drift) // 2]:.2f}, "
+              f"range {drift[0]:.2f}..{drift[-1]:.2f}")
     for kind, counts in outcomes.items():
         print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {args.runs})")
     false_alarms = outcomes["A/A"]["fail"]
