@@ -21,7 +21,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-WORKLOAD = '''
+#: The fixed work, as the test module's top.
+KERNEL = '''
 N = {n}
 
 def kernel():
@@ -29,21 +30,15 @@ def kernel():
     for i in range(N):
         total += i * i
     return total
+'''
 
+WORKLOAD = KERNEL + '''
 def test_kernel(perf):
     perf.measure("aa.kernel", kernel, unit="ms")
 '''
 
 #: The same work as a pytest-benchmark test: its record is ``benchmark.test_kernel``.
-BENCHMARK_TEST = '''
-N = {n}
-
-def kernel():
-    total = 0
-    for i in range(N):
-        total += i * i
-    return total
-
+BENCHMARK_TEST = KERNEL + '''
 def test_kernel(benchmark):
     benchmark(kernel)
 '''
