@@ -33,8 +33,9 @@ from .baseline import (
     yaml_loader,
 )
 from .environment import machine_label
-from .record import CPU_REFERENCE_KIND, Better, Outcome, Record, VerificationStatus
+from .record import CPU_REFERENCE_KIND, Better, Record
 from .units import format_quantity
+from .verdict import stored_status
 
 _T = TypeVar("_T")
 
@@ -143,19 +144,6 @@ def owned_fields(record: Record) -> dict[str, Any]:
     fields["collected"] = record.collected
     fields["machine"] = machine_label(record.environment)
     return fields
-
-
-def stored_status(record: Record) -> VerificationStatus:
-    """The status a saved figure gets: refuted only when its failure was confirmed by measuring again.
-
-    A status that tells a team a published figure is wrong must not come from one unlucky run:
-    a failure in a single attempt (``--perf-confirm=0``, a pytest-benchmark test) is stored as
-    pending, and only a failure in every one of two or more attempts as refuted.
-    """
-    if record.verdict is None or record.verdict.outcome != Outcome.FAIL:
-        return VerificationStatus.VERIFIED
-    confirmed = record.confirmation is not None and record.confirmation.attempts >= 2
-    return VerificationStatus.REFUTED if confirmed else VerificationStatus.PENDING
 
 
 def _new_entry_fields(record: Record, default_regression: float | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ each engine family's fixtures load their engine when a test asks for them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Generator
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from .session import PerfRun
 
 SUMMARY_KEY = pytest.StashKey[list[str]]()
-_SKIPS_KEY = pytest.StashKey[dict[str, int]]()
 _DESELECTED_KEY = pytest.StashKey[bool]()
 
 _WORKEROUTPUT_KEY = "perfdata_records"
@@ -68,7 +68,7 @@ def _is_worker(config: pytest.Config) -> bool:
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
-    config.pluginmanager.register(SkipCounter(config), "perfdata-skips")
+    config.pluginmanager.register(SkipCounter(), _SKIP_COUNTER)
     settings = settings_from(config)
     try:
         check_target(settings.target, settings.baselines_dir, saving=settings.save)
@@ -220,29 +220,27 @@ class SkipCounter:
     On the controller under xdist too, which sees every worker's reports.
     """
 
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
+    def __init__(self) -> None:
+        self.reasons: Counter[str] = Counter()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not report.skipped or "perf" not in report.keywords or not isinstance(report.longrepr, tuple):
-            return
-        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
-        skips = self.config.stash.setdefault(_SKIPS_KEY, {})
-        skips[reason] = skips.get(reason, 0) + 1
+        if report.skipped and "perf" in report.keywords and isinstance(report.longrepr, tuple):
+            self.reasons[str(report.longrepr[2]).removeprefix("Skipped: ")] += 1
+
+    def lines(self) -> list[str]:
+        if not self.reasons:
+            return []
+        head = (f"skipped: {self.reasons.total()} measuring test(s), so their figures are missing; "
+                "how to get what they need:")
+        return [head, *(f"  {count} × {reason}" for reason, count in self.reasons.most_common())]
 
 
-def _skip_lines(config: pytest.Config) -> list[str]:
-    skips = config.stash.get(_SKIPS_KEY, {})
-    if not skips:
-        return []
-    total = sum(skips.values())
-    lines = [f"skipped: {total} measuring test(s), so their figures are missing; how to get what they need:"]
-    lines += [f"  {count} × {reason}" for reason, count in sorted(skips.items(), key=lambda kv: -kv[1])]
-    return lines
+_SKIP_COUNTER = "perfdata-skips"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    lines = [*config.stash.get(SUMMARY_KEY, []), *_skip_lines(config)]
+    counter = config.pluginmanager.get_plugin(_SKIP_COUNTER)
+    lines = [*config.stash.get(SUMMARY_KEY, []), *(counter.lines() if counter else [])]
     if lines:
         terminalreporter.section("perfdata")
         for line in lines:

@@ -252,6 +252,19 @@ def status_for(verdict: Verdict, baseline: Baseline | None, settings: JudgeSetti
     return VerificationStatus.VERIFIED
 
 
+def stored_status(record: Record) -> VerificationStatus:
+    """The status a saved figure gets: what this measurement says of the figure it replaces.
+
+    A pass (or no limit to fail) verifies it. A failure keeps the record's own status, which the
+    confirm loop has settled: ``refuted`` when the failure stood in every one of two or more
+    attempts, ``pending`` after a single attempt (``Perf.failed_unconfirmed``): a status that
+    tells a team a published figure is wrong must not come from one unlucky run.
+    """
+    if record.verdict is None or record.verdict.outcome != Outcome.FAIL:
+        return VerificationStatus.VERIFIED
+    return VerificationStatus.REFUTED if record.status is VerificationStatus.REFUTED else VerificationStatus.PENDING
+
+
 def judged(record: Record, baseline: Baseline | None, settings: JudgeSettings) -> Record:
     """``record`` with its verdict and status filled in."""
     verdict = judge(record, baseline, settings)

@@ -252,8 +252,8 @@ def test_sampling_lasts_at_least_the_minimum_time() -> None:
     assert measured.stopped_because is StopReason.PRECISE
 
 
-def test_checkpoints_grow_geometrically() -> None:
-    """Asked at 20, 30, 45, 68, ...: a handful of looks, which keeps the optional-stopping bias small."""
+def _asked_at(settings_: SamplingPolicy) -> tuple[list[int], Measurement]:
+    """Sample counts at which the sampler asked for a verdict (never decided), and what it measured."""
     time = FakeTime()
     fn = workload(time, [BLOCK_NS])
     asked: list[int] = []
@@ -262,9 +262,12 @@ def test_checkpoints_grow_geometrically() -> None:
         asked.append(fn.calls - 1)
         return False
 
-    measured = run(
-        fn, policy(warmup_s=0.0, min_time_s=0.0, min_samples=20, max_samples=1000, budget_s=100.0), undecided
-    )
+    return asked, run(fn, settings_, undecided)
+
+
+def test_checkpoints_grow_geometrically() -> None:
+    """Asked at 20, 30, 45, 68, ...: a handful of looks, which keeps the optional-stopping bias small."""
+    asked, measured = _asked_at(policy(warmup_s=0.0, min_time_s=0.0, min_samples=20, max_samples=1000, budget_s=100.0))
     assert asked == [20, 30, 45, 68, 102, 153, 230, 345, 518, 777] == checkpoints_from(20, 1000)
     assert measured.stopped_because is StopReason.MAX_SAMPLES and len(measured.samples_ns) == 1000
 
@@ -438,18 +441,10 @@ def test_per_call_times_are_what_the_clock_says(
 @given(min_samples=st.integers(min_value=1, max_value=120), extra=st.integers(min_value=0, max_value=400))
 def test_verdicts_are_asked_at_geometric_checkpoints(min_samples: int, extra: int) -> None:
     """Whatever the minimum, the looks are the first checkpoint and then 1.5 times the last, to the cap."""
-    time = FakeTime()
-    fn = workload(time, [BLOCK_NS])
-    asked: list[int] = []
-
-    def undecided(value: float, interval: Interval, reference: float | None) -> bool:
-        asked.append(fn.calls - 1)
-        return False
-
     settings_ = policy(
         warmup_s=0.0, min_time_s=0.0, min_samples=min_samples, max_samples=min_samples + extra, budget_s=1e4
     )
-    measured = run(fn, settings_, undecided)
+    asked, measured = _asked_at(settings_)
     first = settings_.first_checkpoint
     expected = checkpoints_from(first, settings_.max_samples) if first <= settings_.max_samples else []
     assert asked == expected

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ..environment import machine_label
 from ..record import Check, CheckKind, Outcome, Record
 from ..units import format_quantity
-from ..verdict import compared_elsewhere
+from ..verdict import compared_elsewhere, stored_status
 
 __all__ = ["summary_lines"]
 
@@ -21,8 +21,6 @@ _OUTCOME_WORDS = {
 
 def _status_cell(record: Record, saving: bool) -> str:
     if saving:
-        from ..baseline_writer import stored_status
-
         return f"→ {stored_status(record).value}"  # what the saved entry will say
     return record.status.value
 

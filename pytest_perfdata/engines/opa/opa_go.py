@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ...record import Engine
-from .closing import Closing
+from .closing import Loaded
 from .errors import PolicyEvalError, PolicyUnavailable, PolicyUndefined
 from .opa_errors import opa_text_error
 from .policy import Policy
@@ -66,23 +66,20 @@ class OpaGoEngine:
         return OpaGoPolicy(self, engine, policy, elapsed)
 
 
-class OpaGoPolicy(Closing):
+class OpaGoPolicy(Loaded):
     """One ``OpaEngine`` holding the policy's modules; closing it frees the Go side."""
 
     def __init__(
         self, owner: OpaGoEngine, engine: Any, policy: Policy, compile_seconds: float
     ) -> None:
-        self.engine = owner.engine
-        self.compile_seconds = compile_seconds
-        self.artefact_bytes: int | None = None
-        self.policy = policy
+        super().__init__(owner.engine, policy, compile_seconds)
         self._bindings = owner._bindings
         self._opa: Any = engine
         self._path = policy.entrypoint.replace("/", ".")
 
     def evaluate(self, input: Mapping[str, Any]) -> Any:
         if self._opa is None:
-            raise RuntimeError(f"{self.policy.name}: evaluate() after close()")
+            raise self._after_close()
         try:
             return self._opa.eval_document(self._path, dict(input))
         except self._bindings.OpaUndefinedError:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from ...record import Engine
 from .cli import find_opa, opa_version
-from .closing import Closing
+from .closing import Loaded
 from .errors import PolicyEvalError, PolicyUnavailable, PolicyUndefined
 from .opa_errors import opa_json_error
 from .policy import Policy
@@ -85,7 +85,7 @@ class OpaHttpEngine:
         )
 
 
-class OpaHttpPolicy(Closing):
+class OpaHttpPolicy(Loaded):
     """Decisions by ``POST /v1/data/<entrypoint>`` on one kept-alive connection."""
 
     def __init__(
@@ -99,10 +99,7 @@ class OpaHttpPolicy(Closing):
         server: OpaServer | None = None,
         uploaded: tuple[str, ...] = (),
     ) -> None:
-        self.engine = engine
-        self.compile_seconds = compile_seconds
-        self.artefact_bytes: int | None = None
-        self.policy = policy
+        super().__init__(engine, policy, compile_seconds)
         self._host, self._port = host, port
         self._path = f"/v1/data/{policy.entrypoint}"
         self._server = server
@@ -112,7 +109,7 @@ class OpaHttpPolicy(Closing):
 
     def evaluate(self, input: Mapping[str, Any]) -> Any:
         if self._closed:
-            raise RuntimeError(f"{self.policy.name}: evaluate() after close()")
+            raise self._after_close()
         body = json.dumps({"input": input}, separators=(",", ":")).encode()
         for attempt in (1, 2):  # a kept-alive connection the server closed: reconnect once
             connection = self._connection

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from ...record import Engine
 from .._text import package_version
-from .closing import Closing
+from .closing import Loaded
 from .errors import PolicyError, PolicyEvalError, PolicyUnavailable, PolicyUndefined
 from .opa_wasm import WasmSourcedEngine
 from .policy import Policy
@@ -76,7 +76,7 @@ class OpaPyWasmEngine(WasmSourcedEngine):
                                builtins_from_plugin=tuple(ours), sdk_error=sdk.OpaWasmError)
 
 
-class OpaPyWasmPolicy(Closing):
+class OpaPyWasmPolicy(Loaded):
     """A policy loaded by opa-py-wasm; ``builtins_from_plugin`` names the host builtins we lent it."""
 
     def __init__(
@@ -91,10 +91,7 @@ class OpaPyWasmPolicy(Closing):
         builtins_from_plugin: tuple[str, ...],
         sdk_error: type[Exception],
     ) -> None:
-        self.engine = engine
-        self.policy = policy
-        self.compile_seconds = compile_seconds
-        self.artefact_bytes: int | None = artefact_bytes
+        super().__init__(engine, policy, compile_seconds, artefact_bytes)
         self.built = built
         self.builtins_from_plugin = builtins_from_plugin
         self._loaded: Any = loaded
@@ -102,7 +99,7 @@ class OpaPyWasmPolicy(Closing):
 
     def evaluate(self, input: Mapping[str, Any]) -> Any:
         if self._loaded is None:
-            raise RuntimeError(f"{self.policy.name}: evaluate() after close()")
+            raise self._after_close()
         try:
             results = self._loaded.evaluate_raw(input)
         except self._sdk_error as exc:

@@ -15,7 +15,7 @@ from typing import Any
 from ...record import Engine
 from .._text import package_version
 from .cli import find_opa, opa_version
-from .closing import Closing
+from .closing import Loaded
 from .errors import PolicyError, PolicyUnavailable, PolicyUndefined
 from .policy import Policy
 from .wasm_abi import OpaWasmModule
@@ -128,7 +128,7 @@ class OpaWasmEngine(WasmSourcedEngine):
         return OpaWasmPolicy(self.engine, module, policy, elapsed, len(wasm), built=built)
 
 
-class OpaWasmPolicy(Closing):
+class OpaWasmPolicy(Loaded):
     """A Wasm policy instance; ``compile_seconds`` includes ``opa build`` only when ``built``.
 
     A bundle found in the cache is only read and compiled by wasmtime, so ``built`` says which
@@ -145,17 +145,14 @@ class OpaWasmPolicy(Closing):
         *,
         built: bool = False,
     ) -> None:
-        self.engine = engine
+        super().__init__(engine, policy, compile_seconds, artefact_bytes)
         self.built = built
-        self.compile_seconds = compile_seconds
-        self.artefact_bytes: int | None = artefact_bytes
-        self.policy = policy
         self._module: OpaWasmModule | None = module
         self._entrypoint_id = module.entrypoints[policy.entrypoint]
 
     def evaluate(self, input: Mapping[str, Any]) -> Any:
         if self._module is None:
-            raise RuntimeError(f"{self.policy.name}: evaluate() after close()")
+            raise self._after_close()
         results = self._module.evaluate(self._entrypoint_id, input)
         if not results:
             raise PolicyUndefined(f"{self.policy.query} is undefined for this input")

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from ...record import Engine
 from .._text import first_line
-from .closing import Closing
+from .closing import Loaded
 from .errors import PolicyError, PolicyEvalError, PolicyUnavailable, PolicyUndefined
 from .order import opa_order_key
 from .policy import Policy
@@ -66,7 +66,7 @@ class RegoCppEngine:
         return RegoCppPolicy(self, interpreter, bundle, policy, dict(sources), elapsed)
 
 
-class RegoCppPolicy(Closing):
+class RegoCppPolicy(Loaded):
     """A rego-cpp interpreter with its bundle; ``evaluate`` sets the input and runs the plan."""
 
     def __init__(
@@ -78,10 +78,7 @@ class RegoCppPolicy(Closing):
         sources: dict[str, str],
         compile_seconds: float,
     ) -> None:
-        self.engine = owner.engine
-        self.compile_seconds = compile_seconds
-        self.artefact_bytes: int | None = None
-        self.policy = policy
+        super().__init__(owner.engine, policy, compile_seconds)
         self._rs = owner._rs
         self._input_type = owner._regopy.Input
         self._interpreter: Any = interpreter
@@ -90,7 +87,7 @@ class RegoCppPolicy(Closing):
 
     def evaluate(self, input: Mapping[str, Any]) -> Any:
         if self._interpreter is None:
-            raise RuntimeError(f"{self.policy.name}: evaluate() after close()")
+            raise self._after_close()
         rs = self._rs
         self._interpreter.set_input(
             self._input_type(input if isinstance(input, dict) else dict(input))

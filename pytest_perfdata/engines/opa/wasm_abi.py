@@ -95,7 +95,6 @@ class OpaWasmModule:
             i32_function(wt, store, exports[name], name)
             for name in ("opa_eval", "opa_malloc", "opa_json_parse", "opa_json_dump", "opa_heap_ptr_get")
         )
-        self.direct_calls = self._eval.direct  # whether calls skip wasmtime-py's per-call checks
         self.entrypoints: dict[str, int] = self._dump(exports["entrypoints"](store))
         needed: dict[str, int] = self._dump(exports["builtins"](store))
         missing = sorted(name for name in needed if name not in HOST_BUILTINS)
