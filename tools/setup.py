@@ -58,6 +58,8 @@ DEBIAN_PACKAGES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("gcc", "libc6-dev"),
      "native static floor: suites/wasmedge; tests/test_native_backend.py, tests/test_memory.py; "
      "cgo for the opa CLI's Wasm runtime"),
+    (("valgrind",),
+     "instruction counts: suites/self/test_startup.py (the plugin's start-up cost)"),
 )
 
 

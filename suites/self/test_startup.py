@@ -4,29 +4,56 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 #: Paired runs: each pair starts pytest once with the plugin and once without, in alternating order.
 #: A pytest process's CPU time here varies by a quarter from one process to the next, far more
-#: than the plugin costs, so it takes this many pairs for the median difference to mean something.
-PAIRS = 40
+#: than the plugin costs, so even this many pairs leave an interval wider than the figure: the
+#: paired record is the cross-check, the counted one below is the judged figure.
+PAIRS = 30
+
+#: Runs of each side under valgrind. Its count repeats to a few instructions in a billion (the
+#: hash seed is fixed), so two runs per side show that it did, and more would add only minutes.
+COUNTED_RUNS = 2
+
+#: Native runs without the plugin, whose CPU time per instruction turns the counted difference
+#: into milliseconds of this machine.
+NATIVE_RUNS = 15
 
 #: Fresh processes timing the plugin's imports, the part of its cost that can be measured in-process.
 IMPORT_RUNS = 15
+
+VALGRIND_HINT = "valgrind is not installed (apt-get install valgrind; python3 tools/setup.py suites does it as root)"
 
 TRIVIAL = "def test_trivial():\n    pass\n"
 
 
 def _pytest_argv(root: Path, *extra: str) -> list[str]:
+    """The trivial run in ``root``, which is also where it starts (see the callers' ``cwd``).
+
+    Started in the project, as a user's run starts in theirs; not in the plugin's checkout,
+    where the interpreter finds a second copy of the plugin's metadata (the editable install's
+    ``*.egg-info``) and pytest rewrites every plugin module, a cost no user pays.
+    """
     # Hypothesis's plugin is left out of both sides: its import is most of a trivial run's time
     # and most of its spread, and it is not ours (as in the collection-cost test). The default
     # verbosity, as a user runs it: the plugin's header lines are part of its cost.
-    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--rootdir={root}",
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--rootdir", str(root),
             f"-c={root / 'pytest.ini'}", str(root / "test_trivial.py"), *extra]
+
+
+def _project_of(argv: list[str]) -> str:
+    """The project directory of a run made by :func:`_pytest_argv`, where it starts."""
+    return argv[argv.index("--rootdir") + 1]
 
 
 def _cached_bytecode_env(root: Path) -> dict[str, str]:
@@ -49,7 +76,7 @@ def _cost_ms(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter_ns()
-    completed = subprocess.run(argv, capture_output=True, timeout=120, env=env)
+    completed = subprocess.run(argv, capture_output=True, timeout=120, env=env, cwd=_project_of(argv))
     wall = (time.perf_counter_ns() - started) / 1e6
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert completed.returncode == 0, completed.stdout.decode()[-2000:]
@@ -57,20 +84,81 @@ def _cost_ms(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return cpu, wall
 
 
-def test_plugin_startup_cost(perf, tmp_path: Path) -> None:
-    """Extra CPU time (and wall time) of one trivial test's pytest run with the plugin, against without.
+def _counted_instructions(argv: list[str], env: dict[str, str], logs: Path) -> int:
+    """User-space instructions one pytest process executes, counted by valgrind's cachegrind.
 
-    "Without" is the same run with the plugin's entry point disabled (``-p no:perfdata``). Each
-    pair of runs sees the same moment of the machine's load, so the per-pair differences carry
-    the plugin's cost and little else; each record is their p50 with its interval, the CPU one
-    judged against the ``max:`` in the baselines. Bytecode is compiled by a first, unrecorded
-    pair and cached for the rest (see :func:`_cached_bytecode_env`).
+    Only the process itself is read: the version-control probes other plugins fork have log
+    files of their own (``%p`` is the pid), and their instructions are not pytest's.
     """
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    (tmp_path / "test_trivial.py").write_text(TRIVIAL)
-    env = _cached_bytecode_env(tmp_path)
-    with_plugin = _pytest_argv(tmp_path)
-    without = _pytest_argv(tmp_path, "-p", "no:perfdata")
+    valgrind = shutil.which("valgrind")
+    assert valgrind is not None
+    command = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--branch-sim=no",
+               "--cachegrind-out-file=/dev/null", f"--log-file={logs / 'cachegrind.%p'}", *argv]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=_project_of(argv))
+    output, _ = process.communicate(timeout=900)
+    assert process.returncode == 0, output.decode(errors="replace")[-2000:]
+    log = (logs / f"cachegrind.{process.pid}").read_text()
+    counted = re.search(r"I\s+refs:\s+([\d,]+)", log)
+    assert counted, f"no instruction count in valgrind's log:\n{log[-2000:]}"
+    return int(counted.group(1).replace(",", ""))
+
+
+def _trivial_project(root: Path) -> dict[str, str]:
+    """The one-test project both sides run, and its environment (bytecode cached, hash seed fixed)."""
+    (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "test_trivial.py").write_text(TRIVIAL)
+    env = _cached_bytecode_env(root)
+    # A fixed seed makes the interpreter's dictionaries, and so its instruction count, repeat.
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def test_plugin_startup_cost(perf, tmp_path: Path) -> None:
+    """The instructions the plugin adds to a trivial pytest run, and the CPU time they take here.
+
+    Timing cannot settle a cost of a few milliseconds inside a process whose CPU time varies by a
+    quarter from one run to the next; counting can. Each side (with the plugin, and with
+    ``-p no:perfdata``) runs under valgrind, whose count repeats to a few instructions. The
+    difference is turned into milliseconds with this machine's CPU time per instruction on the
+    side without the plugin, once per native run, so the record's interval carries the noise of
+    that rate and nothing else. Assumed: the plugin's instructions cost what pytest's start-up
+    instructions cost on average (both are the interpreter importing and running Python); not
+    counted: time in the kernel beyond that average, and waiting.
+    """
+    if shutil.which("valgrind") is None:
+        pytest.skip(VALGRIND_HINT)
+    env = _trivial_project(tmp_path)
+    with_plugin, without = _pytest_argv(tmp_path), _pytest_argv(tmp_path, "-p", "no:perfdata")
+    _cost_ms(with_plugin, env), _cost_ms(without, env)  # compiles and caches the bytecode
+    logs = tmp_path / "valgrind"
+    logs.mkdir(exist_ok=True)
+    loaded = [_counted_instructions(with_plugin, env, logs) for _ in range(COUNTED_RUNS)]
+    base = [_counted_instructions(without, env, logs) for _ in range(COUNTED_RUNS)]
+    extra = statistics.median(loaded) - statistics.median(base)
+    repeat = max(max(loaded) - min(loaded), max(base) - min(base))
+    counted = (f"valgrind --tool=cachegrind, {COUNTED_RUNS} runs per side of `pytest` on one trivial test, "
+               f"with the plugin minus `-p no:perfdata`; runs of a side differed by at most {repeat} instructions")
+    perf.record_value("self.startup.plugin_instructions", extra, unit="instructions", notes=(counted,))
+    per_instruction = [_cost_ms(without, env)[0] / statistics.median(base) for _ in range(NATIVE_RUNS)]
+    record = perf.record_samples(
+        "self.startup.plugin_cost", [extra * rate for rate in per_instruction], unit="ms",
+        notes=(f"{extra:,.0f} counted instructions × this machine's CPU time per instruction without the "
+               f"plugin ({NATIVE_RUNS} native runs); {counted}",),
+    )
+    assert record.summary.n == NATIVE_RUNS
+    assert min(base) > 0 and extra > 0, "the plugin's run must execute more than the run without it"
+
+
+def test_plugin_startup_cost_paired(perf, tmp_path: Path) -> None:
+    """Extra CPU time (and wall time) of the trivial run with the plugin, timed against without.
+
+    The cross-check of the counted figure: it includes everything the count leaves out (the
+    kernel, the files read), at the price of an interval wider than the figure on this machine.
+    Each pair of runs sees the same moment of the machine's load, so the per-pair differences
+    carry the plugin's cost and the processes' own spread.
+    """
+    env = _trivial_project(tmp_path)
+    with_plugin, without = _pytest_argv(tmp_path), _pytest_argv(tmp_path, "-p", "no:perfdata")
     _cost_ms(with_plugin, env), _cost_ms(without, env)
     cpu, wall = [], []
     for turn in range(PAIRS):
@@ -81,7 +169,7 @@ def test_plugin_startup_cost(perf, tmp_path: Path) -> None:
         cpu.append(loaded[0] - base[0])
         wall.append(loaded[1] - base[1])
     described = f"{PAIRS} paired runs of `pytest` on one trivial test, with the plugin minus `-p no:perfdata`"
-    record = perf.record_samples("self.startup.plugin_cost", cpu, unit="ms", notes=(f"CPU time; {described}",))
+    record = perf.record_samples("self.startup.plugin_cost_paired", cpu, unit="ms", notes=(f"CPU time; {described}",))
     perf.record_samples("self.startup.plugin_cost_wall", wall, unit="ms", notes=(f"wall time; {described}",))
     assert record.summary.n == PAIRS
 
@@ -108,7 +196,7 @@ def test_plugin_import_cost(perf, tmp_path: Path) -> None:
     argv = [sys.executable, "-c", _IMPORT_PROBE]
 
     def one() -> float:
-        completed = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, check=True)
+        completed = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, check=True, cwd=tmp_path)
         return float(json.loads(completed.stdout))
 
     one()  # compiles and caches the bytecode
