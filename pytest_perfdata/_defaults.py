@@ -18,3 +18,5 @@ CONFIRM: Final = 1
 BASELINES_DIR: Final = "baselines"
 #: Where each run's records JSON is written, relative to the rootdir.
 RECORDS_DIR: Final = ".perfdata/runs"
+#: Set in a counting child (see :mod:`.counting`) to ``<metric>=<calls>``; read at start-up, so kept here.
+COUNTING_CHILD_ENV: Final = "PERFDATA_COUNT_CALLS"

@@ -17,7 +17,12 @@ import pytest
 
 from .state import perf_for
 
-__all__ = ["BenchmarkInterop", "benchmark_samples"]
+__all__ = ["BenchmarkInterop", "benchmark_metric", "benchmark_samples"]
+
+
+def benchmark_metric(item: pytest.Item) -> str:
+    """The metric a ``benchmark`` test's record is of: the marker's ``metric=``, else ``benchmark.<test>``."""
+    return perf_for(item).marker.metric or f"benchmark.{item.name}"
 
 
 def benchmark_samples(fixture: Any) -> tuple[list[float], int] | None:
@@ -59,7 +64,7 @@ class BenchmarkInterop:
             seconds, iterations = harvested
             reference_ns = statistics.median([*before, *time_reference()])
             perf = perf_for(item)
-            metric = perf.marker.metric or f"benchmark.{item.name}"
+            metric = benchmark_metric(item)
             unit, factor = _unit_for(seconds)
             perf.record_samples(
                 metric,
@@ -69,4 +74,5 @@ class BenchmarkInterop:
                 notes=(f"from pytest-benchmark: {len(seconds)} rounds x {iterations} iterations; "
                        f"drift reference timed {len(before)} times before and after",),
             )
+            perf.count_instructions(metric)
         return result

@@ -32,6 +32,12 @@ def _statistic(value: object) -> str:
     return str(value)
 
 
+def _counter(value: object) -> str:
+    if value != "instructions":
+        raise argparse.ArgumentTypeError(f"the one counter is 'instructions' (valgrind), got {value!r}")
+    return "instructions"
+
+
 def _text_of(convert: Callable[[str], Any]) -> Callable[[object], Any]:
     """Accept numbers as well as text for the option types (``budget=2`` means 2 s)."""
 
@@ -50,6 +56,7 @@ _KEYWORDS: Final[Mapping[str, Callable[[object], Any]]] = {
     "statistic": _statistic,
     "confidence": _text_of(_confidence),
     "confirm": _text_of(non_negative_int),
+    "counter": _counter,
 }
 
 
@@ -63,6 +70,7 @@ class PerfMarker:
     statistic: str | None = None
     confidence: float | None = None
     confirm: int | None = None
+    counter: str | None = None  # "instructions": each metric is also counted (see counting.py)
 
     @classmethod
     def of(cls, item: pytest.Item) -> PerfMarker:

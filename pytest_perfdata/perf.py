@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import final
@@ -12,6 +14,7 @@ from typing import final
 import pytest
 
 from .baseline import Baseline
+from .counting import COUNT_SUFFIX, VALGRIND_HINT, CountError, calls_in_this_process, count_calls, is_counting_child
 from .measure import (
     CPU_REFERENCE,
     DriftReference,
@@ -24,6 +27,7 @@ from .measure import (
 from .marker import PerfMarker
 from .record import Better, Confirmation, DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus
 from .session import PerfRun
+from .settings import CounterMode
 from .stats import Interval, interval_for, statistic_value, summarize
 from .units import UnitError, format_quantity, parse_quantity, parse_unit
 from .verdict import judged
@@ -52,11 +56,12 @@ def _budget_seconds(budget: float | str | None, default: float) -> float:
     return seconds
 
 
-def _timed_once(fn: Callable[[], object]) -> int:
-    """Nanoseconds of one call of ``fn``."""
+def _timed_once(fn: Callable[[], object], calls: int = 1) -> float:
+    """Nanoseconds of one call of ``fn``, from ``calls`` calls (more than one only in a counting child)."""
     started = time.perf_counter_ns()
-    fn()
-    return time.perf_counter_ns() - started
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter_ns() - started) / calls
 
 
 @final
@@ -136,7 +141,9 @@ class Perf:
         settings = self.run.settings
         scale = 1e-9 / time_unit.scale  # ns -> unit
         if settings.disabled:
-            return self._disabled_record(figure, _timed_once(fn) * scale, "one call, timed once")
+            calls = calls_in_this_process(metric)
+            how = "one call, timed once" if calls == 1 else f"{calls} calls for an instruction count"
+            return self._disabled_record(figure, _timed_once(fn, calls) * scale, how)
         policy = self._policy(
             statistic, budget, min_samples, batch=batch,
             reference=CPU_REFERENCE if reference is True else (reference or None),
@@ -169,7 +176,31 @@ class Perf:
             overhead_ns=overhead,
         )
         self.run.progress.finished(record)
-        return self._keep(record, baseline)
+        record = self._keep(record, baseline)
+        self.count_instructions(metric)
+        return record
+
+    def count_instructions(self, metric: str) -> Record | None:
+        """Count one call of ``metric``'s callable in instructions, if the test asks (see :mod:`.counting`).
+
+        Asked by ``@pytest.mark.perf(counter="instructions")``; done after the timing by
+        ``measure`` and the pytest-benchmark interop, unless ``--perf-counter=off``, measuring is
+        disabled or this is itself a counting child. The record, ``<metric>.instructions``, is
+        judged against its own baseline entry like any other. Without valgrind the count is left
+        out with a warning that says how to get it.
+        """
+        settings = self.run.settings
+        if (self.marker.counter is None or settings.counter is CounterMode.OFF or settings.disabled
+                or is_counting_child()):
+            return None
+        if shutil.which("valgrind") is None:
+            warnings.warn(pytest.PytestWarning(f"{metric}: instructions not counted: {VALGRIND_HINT}"), stacklevel=2)
+            return None
+        try:
+            count = count_calls(self.test, metric, settings.rerun_args, settings.rootdir)
+        except CountError as error:
+            raise PerfFailure(f"{metric}: instructions not counted: {error}") from None
+        return self.record_value(metric + COUNT_SUFFIX, count.per_call, unit="instructions", notes=(count.describe(),))
 
     def record_samples(
         self,

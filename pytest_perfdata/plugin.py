@@ -8,6 +8,7 @@ each engine family's fixtures load their engine when a test asks for them.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Generator
 from importlib import import_module
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._defaults import COUNTING_CHILD_ENV
 from .options import Option, add_options
 from .settings import CORE_OPTIONS, settings_from
 from .state import PERF_KEY, RUN_KEY, SETTINGS_KEY, marker_of, perf_for, run_for, started_run
@@ -32,7 +34,8 @@ _WORKEROUTPUT_KEY = "perfdata_records"
 #: The ``perf`` marker's line in ``pytest --markers``; its keywords are checked by :mod:`.marker`,
 #: which is imported only when a test carries the marker.
 MARKER_HELP = (
-    "perf(metric=None, budget=None, statistic=None, confidence=None, confirm=None): a test that measures; "
+    "perf(metric=None, budget=None, statistic=None, confidence=None, confirm=None, counter=None): a test that "
+    "measures (counter='instructions' also counts each metric's instructions with valgrind); "
     "added automatically to tests using the perf or benchmark fixture"
 )
 
@@ -81,6 +84,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from .interop_benchmark import BenchmarkInterop
 
         config.pluginmanager.register(BenchmarkInterop(), "perfdata-benchmark")
+    if COUNTING_CHILD_ENV in os.environ:  # pytest-benchmark is blocked there; this fixture stands in
+        config.pluginmanager.register(import_module("pytest_perfdata.counting_child"), "perfdata-counting-child")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -17,7 +17,7 @@ from .targets import baseline_path, machine_target
 if TYPE_CHECKING:
     from .verdict import JudgeSettings
 
-__all__ = ["CORE_OPTIONS", "RegressionScope", "ReportLanguage", "Settings", "settings_from"]
+__all__ = ["CORE_OPTIONS", "CounterMode", "RegressionScope", "ReportLanguage", "Settings", "settings_from"]
 
 
 class RegressionScope(str, enum.Enum):
@@ -25,6 +25,13 @@ class RegressionScope(str, enum.Enum):
 
     MACHINE = "machine"  # only values stored on this kind of machine
     TARGET = "target"  # any value of the target
+
+
+class CounterMode(str, enum.Enum):
+    """Whether the metrics that opt in are also counted in instructions (see :mod:`.counting`)."""
+
+    INSTRUCTIONS = "instructions"  # counted under valgrind, after their timing
+    OFF = "off"  # timed only: counting runs the test twice more, some fifty times slower
 
 
 class ReportLanguage(str, enum.Enum):
@@ -64,6 +71,9 @@ CORE_OPTIONS: tuple[Option, ...] = (
            ini=True),
     Option("perf_progress", "a line per metric while it is measured: auto (on a terminal, not under -q or CI), "
            "on or off", "auto", choices=("auto", "on", "off"), ini=True),
+    Option("perf_counter",
+           "also count the instructions of metrics whose test opts in (@pytest.mark.perf(counter='instructions')), "
+           "with valgrind: instructions or off", CounterMode.INSTRUCTIONS.value, choices=_choices(CounterMode), ini=True),
     Option("perf_save", "store this run's measurements as the target's new baselines", action="store_true"),
     Option("perf_disable", "run tests but do not measure: perf.measure calls its function once",
            action="store_true"),
@@ -95,10 +105,17 @@ class Settings:
     report_lang: ReportLanguage = ReportLanguage.EN
     records_dir: Path | None = None  # where each run's JSON file goes (None: not written)
     progress: str = "auto"  # --perf-progress: auto, on or off
+    counter: CounterMode = CounterMode.INSTRUCTIONS
+    #: The session's rootdir (node ids are relative to it), and the options that run one of its
+    #: tests again in a child pytest there (the same ini file, no xdist workers): how
+    #: instruction counts re-run a test.
+    rootdir: Path = Path(".")
+    rerun_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regression_scope", RegressionScope(self.regression_scope))
         object.__setattr__(self, "report_lang", ReportLanguage(self.report_lang))
+        object.__setattr__(self, "counter", CounterMode(self.counter))
 
     @property
     def baseline_file(self) -> Path:
@@ -145,4 +162,13 @@ def settings_from(config: pytest.Config) -> Settings:
         report_lang=ReportLanguage(_value(config, "perf_report_lang")),
         records_dir=(config.rootpath / records_dir) if records_dir else None,
         progress=str(_value(config, "perf_progress")),
+        counter=CounterMode(_value(config, "perf_counter")),
+        rootdir=config.rootpath,
+        rerun_args=_rerun_args(config),
     )
+
+
+def _rerun_args(config: pytest.Config) -> tuple[str, ...]:
+    ini = ("-c", str(config.inipath)) if config.inipath else ()
+    one_process = ("-n", "0") if config.pluginmanager.hasplugin("xdist") else ()
+    return (*ini, *one_process)

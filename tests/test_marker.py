@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from pytest_perfdata.marker import MarkerError, PerfMarker
 
-ACCEPTED = "metric, budget, statistic, confidence, confirm"
+ACCEPTED = "metric, budget, statistic, confidence, confirm, counter"
 
 
 def test_a_misspelt_keyword_is_a_usage_error_naming_test_keyword_and_accepted(pytester: pytest.Pytester) -> None:
@@ -37,6 +37,7 @@ def test_a_misspelt_keyword_is_a_usage_error_naming_test_keyword_and_accepted(py
         ("confidence", "1.5", "confidence must be in [0.5, 1)"),
         ("confirm", "-1", "expected zero or more"),
         ("metric", '""', "expected a metric name"),
+        ("counter", '"cycles"', "the one counter is 'instructions'"),
     ],
 )
 def test_a_bad_value_is_a_usage_error_naming_keyword_and_value(

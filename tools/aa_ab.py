@@ -9,6 +9,7 @@ caught in fewer than 95 % of runs.
     python tools/aa_ab.py --runs 20 --slowdown 1.3
     python tools/aa_ab.py --fixture benchmark --runs 15     # a pytest-benchmark test instead
     python tools/aa_ab.py --limit 5% --slowdown 1.1          # a tighter regression limit
+    python tools/aa_ab.py --counter --limit 2% --slowdown 1.05   # judged on instruction counts (valgrind)
 """
 
 from __future__ import annotations
@@ -44,16 +45,29 @@ def test_kernel(benchmark):
 '''
 
 
-def run_once(project: Path, n: int, *extra: str, template: str = WORKLOAD) -> tuple[str, float]:
-    """One fresh pytest process: the verdict's outcome and the drift reference's median (us)."""
+
+
+def counted(template: str) -> str:
+    """The same test opted in to instruction counts (``--counter``): its count is then the judged record."""
+    marked = template.replace("\ndef test_kernel", '\n@pytest.mark.perf(counter="instructions")\ndef test_kernel')
+    return "import pytest\n" + marked
+
+
+def run_once(project: Path, n: int, *extra: str, template: str = WORKLOAD,
+             metric_suffix: str = "") -> tuple[str, float, float]:
+    """One fresh pytest process: the verdict's outcome, the figure and the drift reference's median (us).
+
+    ``metric_suffix`` picks the record judged (``.instructions``: the count beside the timing).
+    """
     (project / "test_workload.py").write_text(template.format(n=n))
     report = project / "report.json"
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
            f"--perf-report={report}", *extra, str(project / "test_workload.py")]
     subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
     document = json.loads(report.read_text())
-    (record,) = document["records"]
-    return (record["verdict"]["outcome"] if record["verdict"] else "none"), record["reference_us"]
+    (record,) = [r for r in document["records"] if r["metric"].endswith(metric_suffix or "kernel")]
+    outcome = record["verdict"]["outcome"] if record["verdict"] else "none"
+    return outcome, record["value"], record["reference_us"]
 
 
 def main() -> int:
@@ -64,19 +78,29 @@ def main() -> int:
     parser.add_argument("--fixture", choices=("perf", "benchmark"), default="perf",
                         help="measure with perf.measure or with pytest-benchmark's fixture")
     parser.add_argument("--limit", default="10%", help="the regression limit stored with the baseline")
+    parser.add_argument("--counter", action="store_true",
+                        help="opt the test in to instruction counts (valgrind) and judge the count, not the timing")
+    parser.add_argument("--details", action="store_true",
+                        help="one line per run: the figure and the reference, each against the save run's")
     args = parser.parse_args()
     template = WORKLOAD if args.fixture == "perf" else BENCHMARK_TEST
+    suffix = ""
+    if args.counter:
+        template, suffix = counted(template), ".instructions"
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
         (project / "pytest.ini").write_text("[pytest]\n")
-        _, saved_reference = run_once(project, args.work, "--perf-save", f"--perf-regression={args.limit}",
-                                      template=template)
+        _, saved_value, saved_reference = run_once(project, args.work, "--perf-save", f"--perf-regression={args.limit}",
+                                      template=template, metric_suffix=suffix)
         outcomes = {"A/A": Counter(), "A/B": Counter()}
         drift = []
         for _ in range(args.runs):
             for kind, work in (("A/A", args.work), ("A/B", round(args.work * args.slowdown))):
-                outcome, reference = run_once(project, work, template=template)
+                outcome, value, reference = run_once(project, work, template=template, metric_suffix=suffix)
                 outcomes[kind][outcome] += 1
+                if args.details:
+                    drifted = f", reference ×{reference / saved_reference:.3f}" if reference and saved_reference else ""
+                    print(f"{kind} {outcome:12} figure ×{value / saved_value:.4f}{drifted}", flush=True)
                 if reference and saved_reference:  # records without a drift reference have none
                     drift.append(reference / saved_reference)
     drift.sort()
@@ -89,7 +113,7 @@ def main() -> int:
     caught = outcomes["A/B"]["fail"]
     ok = false_alarms == 0 and caught >= 0.95 * args.runs
     print("OK" if ok else "NOT OK", f"false alarms {false_alarms}, regressions caught {caught}/{args.runs}",
-          f"({args.fixture}, limit {args.limit}, slowdown {args.slowdown})")
+          f"({args.fixture}{', instructions' if args.counter else ''}, limit {args.limit}, slowdown {args.slowdown})")
     return 0 if ok else 1
 
 
