@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
 
 from .targets import machine_target
 
-__all__ = ["Environment", "collect_environment", "machine_label", "machine_target"]
+__all__ = ["Environment", "collect_environment", "machine_class", "machine_label", "machine_target"]
 
 
 @final
@@ -123,13 +124,33 @@ def collect_environment(runtimes: dict[str, str] | None = None, xdist_workers: i
 
 
 def machine_label(env: Environment) -> str:
-    """Who measured: the facts that decide whether two timings can be compared at all.
+    """Who measured, as a machine class: the facts that decide whether two timings compare at all.
 
     Stored with every saved baseline. Regression limits compare a run only with values stored
-    under the same label: CPU generation, core count, kernel and Python version each move
-    timings by more than any regression limit we would set. (Memory size is left out: it
-    differs by a few MiB between otherwise identical machines and rarely moves a timing.)
+    under the same label: CPU generation (vendor, family and model; Arm implementer and part),
+    core count, kernel version (major.minor) and Python version each move timings by more than
+    any regression limit we would set. Left out, because they differ between otherwise
+    identical runners and rarely move a timing: memory size, the CPU's stepping (revision), the
+    kernel's patch level and build string, Python's patch level (see :func:`machine_class`).
     """
     cpu = f"{env.cpu_model} [{env.cpu_signature}]" if env.cpu_signature else env.cpu_model
-    python = ".".join(env.python.split(".")[:2])
-    return f"{env.architecture}, {cpu}, {env.cores} cores, {env.kernel}, Python {python}"
+    return machine_class(f"{env.architecture}, {cpu}, {env.cores} cores, {env.kernel}, Python {env.python}")
+
+
+_STEPPING = re.compile(r"\[(\S+ \d+/\d+)/\w+\]")  # x86: [vendor family/model/stepping]
+_ARM_REVISION = re.compile(r"\[(0x[0-9a-fA-F]+/0x[0-9a-fA-F]+)/r\w+p\w+\]")  # Arm: [implementer/part/rVpR]
+_KERNEL_PATCH = re.compile(r", Linux (\d+\.\d+)[^,]*,")
+_PYTHON_PATCH = re.compile(r", Python (\d+\.\d+)\.\S+$")
+
+
+def machine_class(label: str) -> str:
+    """A machine label reduced to its class: also for labels stored before classes were introduced.
+
+    Baseline files hold labels written by earlier versions, with the CPU stepping and the
+    kernel's full release string ("Linux 6.18.44-fc-v595"); reduced the same way, they compare
+    with this machine's label instead of every kernel build starting a new machine.
+    """
+    label = _STEPPING.sub(r"[\1]", label)
+    label = _ARM_REVISION.sub(r"[\1]", label)
+    label = _KERNEL_PATCH.sub(r", Linux \1,", label)
+    return _PYTHON_PATCH.sub(r", Python \1", label)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import final
 
 from .baseline import Baseline, BaselineError
-from .environment import machine_label
+from .environment import machine_class, machine_label
 from . import _defaults
 from .record import CPU_REFERENCE_KIND, Better, Check, CheckKind, Outcome, Record, Verdict, VerificationStatus
 from .settings import RegressionScope
@@ -148,7 +148,7 @@ def _other_machine(record: Record, baseline: Baseline, settings: JudgeSettings) 
     if settings.regression_scope != RegressionScope.MACHINE or not baseline.machine:
         return None
     here = machine_label(record.environment)
-    if baseline.machine == here:
+    if machine_class(baseline.machine) == here:
         return None
     return (
         f"regression not compared: baseline {baseline.value} was stored on another machine "
@@ -229,7 +229,7 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
     context = f"target {record.target}, baseline {baseline.location}"
     if baseline.collected:
         context += f" collected {baseline.collected.isoformat()}"
-    if baseline.machine and not (regression is not None and regression.not_compared) and baseline.machine != machine_label(record.environment):
+    if baseline.machine and not (regression is not None and regression.not_compared) and machine_class(baseline.machine) != machine_label(record.environment):
         context += f"; baseline machine differs: {baseline.machine}"
     return Verdict(outcome, f"{record.metric}: {reason} [{context}]", tuple(checks))
 

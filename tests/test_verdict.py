@@ -382,6 +382,15 @@ def test_same_machine_compares() -> None:
     assert outcome(make_record(10.0, 0.005), baseline) == Outcome.PASS
 
 
+def test_a_value_stored_on_another_build_of_the_same_kernel_compares() -> None:
+    """A label stored with the kernel's full release string is of the same machine class."""
+    env = make_record(1.0).environment
+    stored_label = f"{env.architecture}, {env.cpu_model}, {env.cores} cores, {env.kernel}-17-build-v595, Python {env.python}"
+    baseline = make_baseline(machine=stored_label, **stored(10.0, 9.95, 10.05))
+    assert outcome(make_record(30.0, 0.005), baseline) == Outcome.FAIL
+    assert "machine differs" not in judge(make_record(10.0, 0.005), baseline, SETTINGS).reason
+
+
 def test_absolute_limits_still_judge_on_another_machine() -> None:
     """Claims such as "cold start <= 6 ms" hold on any machine; only the comparison is skipped."""
     baseline = make_baseline(machine=OTHER_MACHINE, max=q("6 ms"), **stored(1.0, 0.99, 1.01))
