@@ -28,6 +28,13 @@ def _records(pytester: pytest.Pytester) -> dict[str, dict]:
     return {r["metric"]: r for r in json.loads(run.read_text())["records"]}
 
 
+def _run_as_counting_child(pytester: pytest.Pytester, asked: str) -> pytest.RunResult:
+    """The project's tests run as a counting child would run them (without valgrind)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CHILD_ENV, asked)
+        return pytester.runpytest("-p", "no:benchmark", "--perf-disable")
+
+
 def test_only_the_named_metric_is_called_more_often(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(CHILD_ENV, raising=False)
     assert calls_in_this_process("m") == 1
@@ -58,10 +65,7 @@ def test_a_counting_child_calls_the_metric_as_often_as_asked_in_both_fixtures(py
             assert calls["benchmarked"] == 1  # the child was asked for metric "m" only
         """
     )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CHILD_ENV, "m=7")
-        result = pytester.runpytest("-p", "no:benchmark", "--perf-disable")
-    result.assert_outcomes(passed=2)
+    _run_as_counting_child(pytester, "m=7").assert_outcomes(passed=2)
 
 
 def test_the_benchmark_stand_in_calls_the_named_benchmark_with_setup(pytester: pytest.Pytester) -> None:
@@ -74,10 +78,7 @@ def test_the_benchmark_stand_in_calls_the_named_benchmark_with_setup(pytester: p
             assert made == [0, 1, 2]
         """
     )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CHILD_ENV, "benchmark.test_b=3")
-        result = pytester.runpytest("-p", "no:benchmark", "--perf-disable")
-    result.assert_outcomes(passed=1)
+    _run_as_counting_child(pytester, "benchmark.test_b=3").assert_outcomes(passed=1)
 
 
 def test_counting_off_or_not_asked_makes_no_count_record(pytester: pytest.Pytester) -> None:
