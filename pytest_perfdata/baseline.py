@@ -12,6 +12,13 @@ A file maps metric names to entries::
       source: {kind: official-docs, reference: "https://..."}
       status: pending
       collected: 2025-11-07
+      machine: 'x86_64, ... [GenuineIntel 6/207], 2 cores, Linux 6.18, Python 3.11'
+      others:                   # values of other machine classes, one line each (--perf-save)
+        - {machine: 'x86_64, ... [AuthenticAMD 25/1], ...', value: 3.9 ms, interval: [...], collected: ...}
+
+The value, interval, reference, samples, collected and machine at the top belong to one
+machine class; ``others`` holds the same fields for each further class that saved this metric,
+so that one target's file can serve several classes of runner, each judged against its own.
 
 Files are parsed with PyYAML's safe loader only (the C one when available), at node level so
 that each problem can name its line.
@@ -22,8 +29,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, final
 
@@ -37,8 +44,10 @@ from .units import Quantity, UnitError, parse_quantity
 
 __all__ = [
     "ALLOWED_KEYS",
+    "CLASS_KEYS",
     "Baseline",
     "BaselineError",
+    "ClassValue",
     "BaselineFile",
     "baseline_path",
     "baselines_from_root",
@@ -65,8 +74,12 @@ ALLOWED_KEYS: Final = (
     "status",
     "collected",
     "machine",
+    "others",
     "note",
 )
+
+#: The fields of one machine class's stored value, at the top of an entry or in ``others``.
+CLASS_KEYS: Final = ("machine", "value", "interval", "reference", "reference_kind", "samples", "collected")
 
 
 _STATUSES: Final = tuple(status.value for status in VerificationStatus)
@@ -88,6 +101,21 @@ class BaselineError(ValueError):
         self.detail = message
         where = f"{self.path}:{line}" if line is not None else str(self.path)
         super().__init__(f"{where}: {entry + ': ' if entry else ''}{message}")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class ClassValue:
+    """One machine class's stored value of a metric (an item of ``others``)."""
+
+    machine: str
+    value: Quantity
+    interval: tuple[Quantity, Quantity] | None = None
+    reference_us: float | None = None
+    reference_kind: str = CPU_REFERENCE_KIND
+    samples: int | None = None
+    collected: dt.date | None = None
+    line: int = 0
 
 
 @final
@@ -114,10 +142,34 @@ class Baseline:
     collected: dt.date | None = None
     machine: str | None = None
     note: str | None = None
+    others: tuple[ClassValue, ...] = ()
 
     @property
     def location(self) -> str:
         return f"{self.path}:{self.line}"
+
+    @property
+    def machine_classes(self) -> tuple[str, ...]:
+        """Every machine class this entry holds a stored value for, the top one first."""
+        top = (self.machine,) if self.machine and self.value is not None else ()
+        return top + tuple(other.machine for other in self.others)
+
+    def for_class(self, machine_class: str, reduce: Callable[[str], str]) -> Baseline | None:
+        """This entry with the stored value of ``machine_class`` on top; None if it has none.
+
+        ``reduce`` turns a stored label into its class (labels written before classes existed
+        carry more detail); the top value is returned as it is when it matches.
+        """
+        if self.machine and reduce(self.machine) == machine_class:
+            return self
+        for other in self.others:
+            if reduce(other.machine) == machine_class:
+                return replace(
+                    self, machine=other.machine, value=other.value, interval=other.interval,
+                    reference_us=other.reference_us, reference_kind=other.reference_kind,
+                    samples=other.samples, collected=other.collected, line=other.line or self.line,
+                )
+        return None
 
     def age_days(self, today: dt.date) -> int | None:
         return (today - self.collected).days if self.collected else None
@@ -213,13 +265,14 @@ def baselines_from_root(root: yaml.Node | None, path: Path, target: str) -> Base
 class _EntryReader:
     """Turns one entry's node into a :class:`Baseline`, naming the line of each bad field."""
 
-    def __init__(self, loader: yaml.SafeLoader, metric: str, node: yaml.MappingNode, path: Path):
+    def __init__(self, loader: yaml.SafeLoader, metric: str, node: yaml.MappingNode, path: Path,
+                 allowed: tuple[str, ...] = ALLOWED_KEYS):
         self.loader, self.metric, self.path = loader, metric, path
         self.nodes: dict[str, yaml.Node] = {}
         for key, value in node.value:
             name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
-            if name not in ALLOWED_KEYS:
-                raise self.error(key, f"unknown key {name!r} (allowed: {', '.join(ALLOWED_KEYS)})")
+            if name not in allowed:
+                raise self.error(key, f"unknown key {name!r} (allowed: {', '.join(allowed)})")
             if name in self.nodes:
                 raise self.error(key, f"key {name!r} given twice")
             self.nodes[name] = value
@@ -268,16 +321,7 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
     reader = _EntryReader(loader, metric, node, path)
     nodes = reader.nodes
 
-    interval = None
-    if "interval" in nodes:
-        interval_node = nodes["interval"]
-        if not isinstance(interval_node, yaml.SequenceNode) or len(interval_node.value) != 2:
-            raise reader.error(interval_node, "interval: expected [low, high], e.g. [4.1 ms, 4.2 ms]")
-        low = reader.quantity("interval", node=interval_node.value[0])
-        high = reader.quantity("interval", node=interval_node.value[1])
-        assert low is not None and high is not None
-        interval = (low, high)
-
+    interval = _interval(reader)
     value, maximum, minimum = reader.quantity("value"), reader.quantity("max"), reader.quantity("min")
     present = [(k, q) for k, q in (("value", value), ("max", maximum), ("min", minimum)) if q is not None]
     present += [("interval", q) for q in interval or ()]
@@ -304,30 +348,7 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
             raise reader.error(regression_node, f"regression: {error}") from None
         regression_off = regression is None
 
-    reference_us = None
-    if "reference" in nodes:
-        reference = reader.quantity("reference")
-        assert reference is not None
-        if reference.unit.dimension != "time" or reference.value <= 0:
-            raise reader.error(nodes["reference"], "reference: expected a positive time such as '67.5 us'")
-        reference_us = reference.value * reference.unit.scale * 1e6
-
-    samples = reader.raw("samples")
-    if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
-        raise reader.error(nodes["samples"], f"samples: expected a positive whole number, got {samples!r}")
-
-    collected = reader.raw("collected")
-    if collected is not None:
-        if isinstance(collected, dt.datetime):
-            collected = collected.date()
-        elif isinstance(collected, str):
-            try:
-                collected = dt.date.fromisoformat(collected)
-            except ValueError:
-                collected = None
-        if not isinstance(collected, dt.date):
-            raise reader.error(nodes["collected"], "collected: expected a date such as 2025-11-07")
-
+    reference_us, samples, collected = _reference_us(reader), _samples(reader), _collected(reader)
     status = reader.choice("status", _STATUSES)
     statistic = reader.choice("statistic", _STATISTIC_NAMES)
     better_text = reader.choice("better", tuple(member.value for member in Better))
@@ -352,7 +373,82 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
         collected=collected,
         machine=_optional_text(reader, "machine"),
         note=_optional_text(reader, "note"),
+        others=_others(reader, value or maximum or minimum),
     )
+
+
+def _interval(reader: _EntryReader) -> tuple[Quantity, Quantity] | None:
+    node = reader.nodes.get("interval")
+    if node is None:
+        return None
+    if not isinstance(node, yaml.SequenceNode) or len(node.value) != 2:
+        raise reader.error(node, "interval: expected [low, high], e.g. [4.1 ms, 4.2 ms]")
+    low = reader.quantity("interval", node=node.value[0])
+    high = reader.quantity("interval", node=node.value[1])
+    assert low is not None and high is not None
+    return low, high
+
+
+def _reference_us(reader: _EntryReader) -> float | None:
+    if "reference" not in reader.nodes:
+        return None
+    reference = reader.quantity("reference")
+    assert reference is not None
+    if reference.unit.dimension != "time" or reference.value <= 0:
+        raise reader.error(reader.nodes["reference"], "reference: expected a positive time such as '67.5 us'")
+    return reference.value * reference.unit.scale * 1e6
+
+
+def _samples(reader: _EntryReader) -> int | None:
+    samples = reader.raw("samples")
+    if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
+        raise reader.error(reader.nodes["samples"], f"samples: expected a positive whole number, got {samples!r}")
+    return samples
+
+
+def _collected(reader: _EntryReader) -> dt.date | None:
+    collected = reader.raw("collected")
+    if collected is None:
+        return None
+    if isinstance(collected, dt.datetime):
+        collected = collected.date()
+    elif isinstance(collected, str):
+        try:
+            collected = dt.date.fromisoformat(collected)
+        except ValueError:
+            collected = None
+    if not isinstance(collected, dt.date):
+        raise reader.error(reader.nodes["collected"], "collected: expected a date such as 2025-11-07")
+    return collected
+
+
+def _others(reader: _EntryReader, top_value: Quantity | None) -> tuple[ClassValue, ...]:
+    """The ``others`` list: each item one machine class's value, in the top value's dimension."""
+    node = reader.nodes.get("others")
+    if node is None:
+        return ()
+    if not isinstance(node, yaml.SequenceNode):
+        raise reader.error(node, "others: expected a list of {machine: ..., value: ..., ...}, one per machine class")
+    items: list[ClassValue] = []
+    seen: dict[str, int] = {}
+    for item in node.value:
+        if not isinstance(item, yaml.MappingNode):
+            raise reader.error(item, "others: each item must be a mapping such as {machine: ..., value: 4.1 ms}")
+        sub = _EntryReader(reader.loader, reader.metric, item, reader.path, allowed=CLASS_KEYS)
+        machine, value = _optional_text(sub, "machine"), sub.quantity("value")
+        if machine is None or value is None:
+            raise reader.error(item, "others: each item needs its machine and its value")
+        if top_value is not None and value.unit.dimension != top_value.unit.dimension:
+            raise sub.error(sub.nodes["value"], f"others: value {value} does not match the entry's value {top_value}")
+        if machine in seen:
+            raise sub.error(sub.nodes["machine"], f"others: machine given twice (first on line {seen[machine]})")
+        seen[machine] = _line(item)
+        items.append(ClassValue(
+            machine=machine, value=value, interval=_interval(sub), reference_us=_reference_us(sub),
+            reference_kind=_optional_text(sub, "reference_kind") or CPU_REFERENCE_KIND,
+            samples=_samples(sub), collected=_collected(sub), line=_line(item),
+        ))
+    return tuple(items)
 
 
 def _optional_text(reader: _EntryReader, key: str) -> str | None:

@@ -25,6 +25,7 @@ import yaml
 from . import _defaults
 from ._atomic import write_text_atomically
 from .baseline import (
+    CLASS_KEYS,
     BaselineError,
     baselines_from_root,
     compose,
@@ -32,7 +33,7 @@ from .baseline import (
     parse_baseline_text,
     yaml_loader,
 )
-from .environment import machine_label
+from .environment import machine_class, machine_label
 from .record import CPU_REFERENCE_KIND, Better, Record
 from .units import format_quantity
 from .verdict import stored_status
@@ -217,6 +218,59 @@ def _splice_entry(
     return edits
 
 
+def _scalar_text(node: yaml.MappingNode, key: str) -> str | None:
+    for key_node, value in node.value:
+        if key_node.value == key and isinstance(value, yaml.ScalarNode):
+            return str(value.value) or None
+    return None
+
+
+def _entry_edits(text: str, node: yaml.Node, record: Record) -> list[tuple[int, int, str]]:
+    """Edits that store ``record`` in its existing entry: on top, or as its machine class's item of ``others``.
+
+    The top holds one machine class's value. A record of that class (or of an entry with no
+    stored value yet) replaces it; a record of another class replaces or adds that class's line
+    in ``others`` and leaves the top's value alone, so each class keeps being judged against
+    its own. The entry's status follows the newest record either way.
+    """
+    fields = owned_fields(record)
+    if not isinstance(node, yaml.MappingNode) or node.flow_style or not node.value:
+        return _splice_entry(text, node, fields)
+    top_machine = _scalar_text(node, "machine")
+    if top_machine is None or _scalar_text(node, "value") is None or machine_class(top_machine) == fields["machine"]:
+        return _splice_entry(text, node, fields)
+    item = {key: fields[key] for key in CLASS_KEYS if key in fields}
+    return [*_splice_entry(text, node, {"status": fields["status"]}, replaces=()),
+            *_class_item_edits(text, node, item)]
+
+
+def _class_item_edits(text: str, entry: yaml.MappingNode, item: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """Replace the ``others`` line of ``item``'s machine class, or add one (and ``others`` itself)."""
+    line = _render(item)
+    present = {str(key.value): value for key, value in entry.value}
+    others = present.get("others")
+    if others is None:
+        indent = " " * int(entry.value[0][0].start_mark.column)
+        at = _after_line(text, _content_end(text, entry.value[-1][1]))
+        prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
+        return [(at, at, f"{prefix}{indent}others:\n{indent}  - {line}\n")]
+    assert isinstance(others, yaml.SequenceNode)  # the file was validated before this edit
+    if others.flow_style or not others.value:
+        loader = yaml_loader()("")
+        items = [i for i in (loader.construct_object(others, deep=True) or [])
+                 if machine_class(str(i.get("machine", ""))) != item["machine"]]
+        return [(int(others.start_mark.index), int(others.end_mark.index), _render([*items, item]))]
+    for existing in others.value:
+        if isinstance(existing, yaml.MappingNode) and machine_class(_scalar_text(existing, "machine") or "") == item["machine"]:
+            return [(int(existing.start_mark.index), _content_end(text, existing), line)]
+    last = others.value[-1]
+    dash = text.rfind("-", 0, int(last.start_mark.index))
+    indent = " " * (dash - text.rfind("\n", 0, dash) - 1)
+    at = _after_line(text, _content_end(text, last))
+    prefix = "" if text[at - 1] == "\n" else "\n"
+    return [(at, at, f"{prefix}{indent}- {line}\n")]
+
+
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     """Apply non-overlapping edits in one pass, linear in the file whatever the edit count.
 
@@ -248,7 +302,7 @@ def merge_records(
     appended: list[str] = []
     for record in records:
         if record.metric in existing:
-            edits += _splice_entry(text, existing[record.metric], owned_fields(record))
+            edits += _entry_edits(text, existing[record.metric], record)
             updated.append(record.metric)
         else:
             lines = [f"{_render(record.metric)}:\n"]

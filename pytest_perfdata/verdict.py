@@ -150,10 +150,12 @@ def _other_machine(record: Record, baseline: Baseline, settings: JudgeSettings) 
     here = machine_label(record.environment)
     if machine_class(baseline.machine) == here:
         return None
+    classes = baseline.machine_classes
+    stored = (f"baseline {baseline.value} was stored on another machine ({baseline.machine})" if len(classes) < 2
+              else f"values are stored for {len(classes)} other machine classes ({'; '.join(classes)})")
     return (
-        f"regression not compared: baseline {baseline.value} was stored on another machine "
-        f"({baseline.machine}); this run: {here}. Store values for this machine with --perf-save "
-        f"under its own target, or compare anyway with --perf-regression-scope=target"
+        f"regression not compared: {stored}; this run: {here}. --perf-save stores this machine's value "
+        f"beside them, or compare anyway with --perf-regression-scope=target"
     )
 
 
@@ -209,6 +211,9 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
     """The verdict of ``record`` against ``baseline`` (``Outcome.NONE`` when nothing to judge)."""
     if baseline is None:
         return Verdict(Outcome.NONE, f"no baseline for {record.metric} on target {record.target}")
+    if baseline.others and settings.regression_scope == RegressionScope.MACHINE:
+        # The stored value of this machine's class, wherever in the entry it is.
+        baseline = baseline.for_class(machine_label(record.environment), machine_class) or baseline
     checks = _absolute_checks(record, baseline)
     regression = _regression_check(record, baseline, settings)
     if regression is not None:

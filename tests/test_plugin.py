@@ -507,12 +507,33 @@ def test_value_stored_on_another_machine_is_not_compared(pytester: pytest.Pytest
         "m *3 ms*stored on another machine*not compared*pending*",
         (
             "not compared: 1 metric(s) have stored values from another machine than this one (*), so their "
-            "regression limits were not applied (absolute limits were); `--perf-regression-scope=target` compares anyway"
+            "regression limits were not applied (absolute limits were); `--perf-save` stores this machine class's "
+            "values beside the others', `--perf-regression-scope=target` compares anyway"
         ),
     ])
     assert "pending: " not in result.stdout.str()
     record = records_by_metric(read_report(pytester))["m"]
     assert record["verdict"]["outcome"] == "none" and record["status"] == "pending"
+
+
+def _this_machine_class() -> str:
+    from pytest_perfdata.environment import collect_environment, machine_label
+
+    return machine_label(collect_environment())
+
+
+def test_this_machine_class_is_judged_and_saved_in_others(pytester: pytest.Pytester) -> None:
+    """The top value is another class's; this machine's sits in ``others``: judged against it, saved into it."""
+    path = write_baselines(pytester, FROM_ELSEWHERE + f"  others:\n    - {{machine: '{_this_machine_class()}', value: 1 ms}}\n")
+    pytester.makepyfile("def test_m(perf):\n    perf.record_value('m', 3, unit='ms')\n")
+    result = pytester.runpytest("--perf-confirm=0")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*m: p50 = 3 ms regressed +200.0% against baseline 1 ms*"])
+    pytester.runpytest("--perf-save").assert_outcomes(passed=1)
+    text = path.read_text()
+    assert text.startswith(FROM_ELSEWHERE)  # the other class's top value is left alone
+    assert f"    - {{machine: '{_this_machine_class()}', value: 3 ms, " in text and text.count("- {machine") == 1
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_target_scope_compares_values_from_any_machine(pytester: pytest.Pytester) -> None:

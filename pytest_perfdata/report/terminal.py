@@ -118,7 +118,8 @@ def summary_lines(
         lines.append(
             f"not compared: {len(elsewhere)} metric(s) have stored values from another machine than "
             f"this one ({machine_label(elsewhere[0].environment)}), so their regression limits were "
-            "not applied (absolute limits were); `--perf-regression-scope=target` compares anyway"
+            "not applied (absolute limits were); `--perf-save` stores this machine class's values beside "
+            "the others', `--perf-regression-scope=target` compares anyway"
         )
     pending = [  # under --perf-save nothing is compared with stored values: the save note says what changed
         r.metric for r in records
