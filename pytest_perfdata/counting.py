@@ -8,7 +8,8 @@ are counted, after their timing.
 
 Method: the test runs twice more, each time in a child pytest under cachegrind with a fixed
 hash seed and measuring disabled: once calling the metric's callable once, once calling it
-``1 + extra`` times. The difference divided by ``extra`` is one call's count; pytest's start-up,
+``1 + extra`` times, ``extra`` sized from the timing so that the calls add up to billions of
+instructions (:func:`extra_calls_for`). The difference divided by ``extra`` is one call's count; pytest's start-up,
 the fixtures and every other metric of the test are in both children and cancel out. What a
 count leaves out: time in the kernel (system calls), waiting (I/O, sleeps, locks, other
 processes) and how long each instruction takes (cache misses), so a change that only moves
@@ -17,6 +18,7 @@ memory traffic is invisible to it. The record is ``<metric>.instructions`` besid
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -38,16 +40,33 @@ __all__ = [
     "CountError",
     "calls_in_this_process",
     "count_calls",
+    "extra_calls_for",
     "is_counting_child",
 ]
 
 #: What a counting child is told: ``<metric>=<calls>``, the metric whose callable it calls that often.
 CHILD_ENV: Final = COUNTING_CHILD_ENV
 
-#: Calls the second child makes beyond the first's one: enough that the few thousand
-#: instructions by which two pytest runs differ anyway (a temporary directory's number) vanish
-#: in the division, few enough that a millisecond call costs seconds, not minutes, under valgrind.
+#: Fewest calls the second child makes beyond the first's one.
 EXTRA_CALLS: Final = 20
+#: Most extra calls, so that a sub-microsecond callable is not called for hours under valgrind.
+MAX_EXTRA_CALLS: Final = 2_000_000
+#: Instructions the extra calls should add up to. Two child runs of one test usually differ by a
+#: few thousand instructions, but while other processes wrote files nearby they were seen to
+#: differ by up to 14 million (0.3 % of a pytest run, 5 % of 20 calls of a 13-million-instruction
+#: loop); against 2.5 billion such a difference is half a percent.
+EXTRA_INSTRUCTIONS: Final = 2.5e9
+#: Instructions per nanosecond assumed to size the extra calls from a timing: a recent x86 core
+#: running the interpreter retires about 12 (13.2 million in a 1.1 ms loop, here).
+_INSTRUCTIONS_PER_NS: Final = 10.0
+
+
+def extra_calls_for(ns_per_call: float | None) -> int:
+    """How many extra calls make up about :data:`EXTRA_INSTRUCTIONS`, from the timing of one call."""
+    if not ns_per_call or ns_per_call <= 0:
+        return EXTRA_CALLS
+    wanted = math.ceil(EXTRA_INSTRUCTIONS / (ns_per_call * _INSTRUCTIONS_PER_NS))
+    return max(EXTRA_CALLS, min(MAX_EXTRA_CALLS, wanted))
 
 #: The name of a count's record: the timed metric's name and this.
 COUNT_SUFFIX: Final = ".instructions"

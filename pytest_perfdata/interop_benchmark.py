@@ -74,5 +74,5 @@ class BenchmarkInterop:
                 notes=(f"from pytest-benchmark: {len(seconds)} rounds x {iterations} iterations; "
                        f"drift reference timed {len(before)} times before and after",),
             )
-            perf.count_instructions(metric)
+            perf.count_instructions(metric, statistics.median(seconds) * 1e9)
         return result

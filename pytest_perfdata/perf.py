@@ -14,7 +14,7 @@ from typing import final
 import pytest
 
 from .baseline import Baseline
-from .counting import COUNT_SUFFIX, VALGRIND_HINT, CountError, calls_in_this_process, count_calls, is_counting_child
+from .counting import COUNT_SUFFIX, VALGRIND_HINT, CountError, extra_calls_for, calls_in_this_process, count_calls, is_counting_child
 from .measure import (
     CPU_REFERENCE,
     DriftReference,
@@ -177,13 +177,14 @@ class Perf:
         )
         self.run.progress.finished(record)
         record = self._keep(record, baseline)
-        self.count_instructions(metric)
+        self.count_instructions(metric, record.value / scale)
         return record
 
-    def count_instructions(self, metric: str) -> Record | None:
+    def count_instructions(self, metric: str, ns_per_call: float | None = None) -> Record | None:
         """Count one call of ``metric``'s callable in instructions, if the test asks (see :mod:`.counting`).
 
-        Asked by ``@pytest.mark.perf(counter="instructions")``; done after the timing by
+        ``ns_per_call`` (the timing) sizes the number of calls counted. Asked by
+        ``@pytest.mark.perf(counter="instructions")``; done after the timing by
         ``measure`` and the pytest-benchmark interop, unless ``--perf-counter=off``, measuring is
         disabled or this is itself a counting child. The record, ``<metric>.instructions``, is
         judged against its own baseline entry like any other. Without valgrind the count is left
@@ -197,7 +198,8 @@ class Perf:
             warnings.warn(pytest.PytestWarning(f"{metric}: instructions not counted: {VALGRIND_HINT}"), stacklevel=2)
             return None
         try:
-            count = count_calls(self.test, metric, settings.rerun_args, settings.rootdir)
+            count = count_calls(self.test, metric, settings.rerun_args, settings.rootdir,
+                                extra_calls_for(ns_per_call))
         except CountError as error:
             raise PerfFailure(f"{metric}: instructions not counted: {error}") from None
         return self.record_value(metric + COUNT_SUFFIX, count.per_call, unit="instructions", notes=(count.describe(),))

@@ -8,7 +8,19 @@ import textwrap
 
 import pytest
 
-from pytest_perfdata.counting import CHILD_ENV, Count, calls_in_this_process
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_perfdata import counting
+from pytest_perfdata.counting import (
+    CHILD_ENV,
+    EXTRA_CALLS,
+    EXTRA_INSTRUCTIONS,
+    MAX_EXTRA_CALLS,
+    Count,
+    calls_in_this_process,
+    extra_calls_for,
+)
 
 #: Work whose instruction count is linear in ``n`` (every step the same small-integer arithmetic):
 #: a real count of 3n must be three times n's.
@@ -114,9 +126,25 @@ def test_without_valgrind_the_count_is_left_out_with_a_warning_saying_how_to_get
     assert sorted(_records(pytester)) == ["asked"]
 
 
+@given(st.floats(min_value=0.1, max_value=1e10), st.floats(min_value=1.0, max_value=100.0))
+def test_extra_calls_are_bounded_and_fewer_for_slower_calls(ns: float, factor: float) -> None:
+    assert EXTRA_CALLS <= extra_calls_for(ns) <= MAX_EXTRA_CALLS
+    assert extra_calls_for(ns * factor) <= extra_calls_for(ns)
+
+
+def test_extra_calls_add_up_to_the_target_where_the_bounds_allow() -> None:
+    calls = extra_calls_for(1_100_000.0)  # a 1.1 ms loop
+    assert calls * 1_100_000.0 * 10 == pytest.approx(EXTRA_INSTRUCTIONS, rel=0.01)
+    assert extra_calls_for(None) == extra_calls_for(0.0) == EXTRA_CALLS
+
+
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (apt-get install valgrind)")
-def test_a_real_count_is_linear_in_the_work_and_repeats(pytester: pytest.Pytester) -> None:
-    """Four valgrind children: three times the work counts three times the instructions, within 1 %."""
+def test_a_real_count_is_linear_in_the_work_and_repeats(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four valgrind children: three times the work counts three times the instructions, within 1 %.
+
+    The extra calls are sized for 200 million instructions instead of billions, to keep it short.
+    """
+    monkeypatch.setattr(counting, "EXTRA_INSTRUCTIONS", 2e8)
     pytester.makepyfile(
         KERNELS + textwrap.dedent("""
         @pytest.mark.perf(counter="instructions")
@@ -125,7 +153,7 @@ def test_a_real_count_is_linear_in_the_work_and_repeats(pytester: pytest.Pyteste
             perf.measure("large", lambda: work(6_000), budget="0.1s")
         """)
     )
-    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result = pytester.runpytest_inprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1)
     records = _records(pytester)
     small, large = records["small.instructions"], records["large.instructions"]
