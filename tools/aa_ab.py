@@ -10,16 +10,20 @@ caught in fewer than 95 % of runs.
     python tools/aa_ab.py --fixture benchmark --runs 15     # a pytest-benchmark test instead
     python tools/aa_ab.py --limit 5% --slowdown 1.1          # a tighter regression limit
     python tools/aa_ab.py --counter --limit 2% --slowdown 1.05   # judged on instruction counts (valgrind)
+    python tools/aa_ab.py --hogs 2 --runs 8                  # beside two busy-looping processes
+    python tools/aa_ab.py --xdist 2 --runs 4                 # each run under pytest-xdist, -n 2
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 #: The fixed work, as the test module's top.
@@ -70,6 +74,18 @@ def run_once(project: Path, n: int, *extra: str, template: str = WORKLOAD,
     return outcome, record["value"], record["reference_us"]
 
 
+@contextlib.contextmanager
+def cpu_hogs(count: int) -> Iterator[None]:
+    """``count`` processes busy-looping on the CPU for as long as the block runs: a loaded machine."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -80,6 +96,8 @@ def main() -> int:
     parser.add_argument("--limit", default="10%", help="the regression limit stored with the baseline")
     parser.add_argument("--counter", action="store_true",
                         help="opt the test in to instruction counts (valgrind) and judge the count, not the timing")
+    parser.add_argument("--hogs", type=int, default=0, help="busy-looping processes beside the judged runs")
+    parser.add_argument("--xdist", type=int, default=0, help="run the judged runs under pytest-xdist with -n N")
     parser.add_argument("--details", action="store_true",
                         help="one line per run: the figure and the reference, each against the save run's")
     args = parser.parse_args()
@@ -94,15 +112,19 @@ def main() -> int:
                                       template=template, metric_suffix=suffix)
         outcomes = {"A/A": Counter(), "A/B": Counter()}
         drift = []
-        for _ in range(args.runs):
-            for kind, work in (("A/A", args.work), ("A/B", round(args.work * args.slowdown))):
-                outcome, value, reference = run_once(project, work, template=template, metric_suffix=suffix)
-                outcomes[kind][outcome] += 1
-                if args.details:
-                    drifted = f", reference ×{reference / saved_reference:.3f}" if reference and saved_reference else ""
-                    print(f"{kind} {outcome:12} figure ×{value / saved_value:.4f}{drifted}", flush=True)
-                if reference and saved_reference:  # records without a drift reference have none
-                    drift.append(reference / saved_reference)
+        judged = ("-n", str(args.xdist)) if args.xdist else ()
+        with cpu_hogs(args.hogs):
+            for _ in range(args.runs):
+                for kind, work in (("A/A", args.work), ("A/B", round(args.work * args.slowdown))):
+                    outcome, value, reference = run_once(project, work, *judged, template=template,
+                                                         metric_suffix=suffix)
+                    outcomes[kind][outcome] += 1
+                    if args.details:
+                        drifted = (f", reference ×{reference / saved_reference:.3f}"
+                                   if reference and saved_reference else "")
+                        print(f"{kind} {outcome:12} figure ×{value / saved_value:.4f}{drifted}", flush=True)
+                    if reference and saved_reference:  # records without a drift reference have none
+                        drift.append(reference / saved_reference)
     drift.sort()
     if drift:
         print(f"drift reference, this run / save run: median {drift[len(drift) // 2]:.2f}, "
@@ -113,7 +135,8 @@ def main() -> int:
     caught = outcomes["A/B"]["fail"]
     ok = false_alarms == 0 and caught >= 0.95 * args.runs
     print("OK" if ok else "NOT OK", f"false alarms {false_alarms}, regressions caught {caught}/{args.runs}",
-          f"({args.fixture}{', instructions' if args.counter else ''}, limit {args.limit}, slowdown {args.slowdown})")
+          f"({args.fixture}{', instructions' if args.counter else ''}, limit {args.limit}, slowdown {args.slowdown}"
+          f"{f', {args.hogs} CPU hogs' if args.hogs else ''}{f', -n {args.xdist}' if args.xdist else ''})")
     return 0 if ok else 1
 
 
