@@ -237,7 +237,8 @@ def _entry_edits(text: str, node: yaml.Node, record: Record) -> list[tuple[int, 
     if not isinstance(node, yaml.MappingNode) or node.flow_style or not node.value:
         return _splice_entry(text, node, fields)
     top_machine = _scalar_text(node, "machine")
-    if top_machine is None or _scalar_text(node, "value") is None or machine_class(top_machine) == fields["machine"]:
+    top_is_mine = top_machine is None or machine_class(top_machine) == fields["machine"]
+    if top_is_mine or _scalar_text(node, "value") is None:
         return _splice_entry(text, node, fields)
     item = {key: fields[key] for key in CLASS_KEYS if key in fields}
     return [*_splice_entry(text, node, {"status": fields["status"]}, replaces=()),
@@ -261,7 +262,8 @@ def _class_item_edits(text: str, entry: yaml.MappingNode, item: dict[str, Any]) 
                  if machine_class(str(i.get("machine", ""))) != item["machine"]]
         return [(int(others.start_mark.index), int(others.end_mark.index), _render([*items, item]))]
     for existing in others.value:
-        if isinstance(existing, yaml.MappingNode) and machine_class(_scalar_text(existing, "machine") or "") == item["machine"]:
+        label = _scalar_text(existing, "machine") if isinstance(existing, yaml.MappingNode) else None
+        if label is not None and machine_class(label) == item["machine"]:
             return [(int(existing.start_mark.index), _content_end(text, existing), line)]
     last = others.value[-1]
     dash = text.rfind("-", 0, int(last.start_mark.index))

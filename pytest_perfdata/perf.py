@@ -14,7 +14,15 @@ from typing import final
 import pytest
 
 from .baseline import Baseline
-from .counting import COUNT_SUFFIX, VALGRIND_HINT, CountError, extra_calls_for, calls_in_this_process, count_calls, is_counting_child
+from .counting import (
+    COUNT_SUFFIX,
+    VALGRIND_HINT,
+    CountError,
+    calls_in_this_process,
+    count_calls,
+    extra_calls_for,
+    is_counting_child,
+)
 from .measure import (
     CPU_REFERENCE,
     DriftReference,

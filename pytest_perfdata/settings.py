@@ -73,7 +73,8 @@ CORE_OPTIONS: tuple[Option, ...] = (
            "on or off", "auto", choices=("auto", "on", "off"), ini=True),
     Option("perf_counter",
            "also count the instructions of metrics whose test opts in (@pytest.mark.perf(counter='instructions')), "
-           "with valgrind: instructions or off", CounterMode.INSTRUCTIONS.value, choices=_choices(CounterMode), ini=True),
+           "with valgrind: instructions or off", CounterMode.INSTRUCTIONS.value, choices=_choices(CounterMode),
+           ini=True),
     Option("perf_save", "store this run's measurements as the target's new baselines", action="store_true"),
     Option("perf_disable", "run tests but do not measure: perf.measure calls its function once",
            action="store_true"),

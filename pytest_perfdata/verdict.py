@@ -7,7 +7,8 @@ Every check compares a confidence interval, never a single number, with a limit:
 * the interval straddles the limit → **inconclusive** (the data cannot tell).
 
 The regression check compares the ratio of the measured statistic to the stored one, and only
-when both were measured on the same kind of machine (:func:`machine_label`): a value stored on
+when both were measured on the same machine class (:func:`machine_label`; an entry keeps one
+stored value per class, see :meth:`Baseline.for_class`): a value stored on
 another CPU, kernel or Python says nothing about a regression here, so it is reported as not
 compared instead (``regression_scope="target"`` compares anyway). Both sides are divided by the
 drift-reference kernel timed beside them, so a machine that is uniformly 15 % slower today does
@@ -234,7 +235,8 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
     context = f"target {record.target}, baseline {baseline.location}"
     if baseline.collected:
         context += f" collected {baseline.collected.isoformat()}"
-    if baseline.machine and not (regression is not None and regression.not_compared) and machine_class(baseline.machine) != machine_label(record.environment):
+    uncompared = regression is not None and regression.not_compared
+    if baseline.machine and not uncompared and machine_class(baseline.machine) != machine_label(record.environment):
         context += f"; baseline machine differs: {baseline.machine}"
     return Verdict(outcome, f"{record.metric}: {reason} [{context}]", tuple(checks))
 
