@@ -81,7 +81,7 @@ def _describe(record: Record) -> str:
     ci = record.interval
     pct = f"{ci.confidence:.0%}"
     if ci.low == ci.high:
-        return f"{record.statistic} = {_fmt(record.value, record.unit)}"
+        return _fmt(record.value, record.unit)  # an exact figure (a size, a count): no statistic
     low = "-inf" if ci.low == float("-inf") else _fmt(ci.low, record.unit)
     high = "+inf" if ci.high == float("inf") else _fmt(ci.high, record.unit)
     return f"{record.statistic} = {_fmt(record.value, record.unit)} ({pct} CI {low} .. {high})"
