@@ -29,13 +29,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, final
 
 import yaml
 
+from .environment import machine_class
 from .record import CPU_REFERENCE_KIND, Better, DataSource, SourceKind, VerificationStatus
 from .stats import STATISTICS
 from .targets import baseline_path, known_targets
@@ -154,16 +155,17 @@ class Baseline:
         top = (self.machine,) if self.machine and self.value is not None else ()
         return top + tuple(other.machine for other in self.others)
 
-    def for_class(self, machine_class: str, reduce: Callable[[str], str]) -> Baseline | None:
-        """This entry with the stored value of ``machine_class`` on top; None if it has none.
+    def for_class(self, label: str) -> Baseline | None:
+        """This entry with the stored value of ``label``'s machine class on top; None if it has none.
 
-        ``reduce`` turns a stored label into its class (labels written before classes existed
+        Stored labels are reduced to their class first (those written before classes existed
         carry more detail); the top value is returned as it is when it matches.
         """
-        if self.machine and reduce(self.machine) == machine_class:
+        wanted = machine_class(label)
+        if self.machine and machine_class(self.machine) == wanted:
             return self
         for other in self.others:
-            if reduce(other.machine) == machine_class:
+            if machine_class(other.machine) == wanted:
                 return replace(
                     self, machine=other.machine, value=other.value, interval=other.interval,
                     reference_us=other.reference_us, reference_kind=other.reference_kind,

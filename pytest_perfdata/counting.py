@@ -38,9 +38,11 @@ __all__ = [
     "VALGRIND_HINT",
     "Count",
     "CountError",
+    "ValgrindMissing",
     "calls_in_this_process",
     "count_calls",
     "extra_calls_for",
+    "instructions_of",
     "is_counting_child",
 ]
 
@@ -83,7 +85,11 @@ _COUNTED = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 class CountError(RuntimeError):
-    """A counting child failed, or valgrind's log had no count: the message carries its output."""
+    """A counted process failed, or valgrind's log had no count: the message carries its output."""
+
+
+class ValgrindMissing(CountError):
+    """No valgrind on PATH: nothing can be counted (the message says how to get it)."""
 
 
 @final
@@ -123,32 +129,34 @@ def _child_environment(metric: str, calls: int) -> dict[str, str]:
     return env
 
 
-def _counted_run(command: Sequence[str], cwd: Path, env: dict[str, str], logs: Path) -> int:
-    """Instructions of one child pytest process (its forked helpers have logs of their own)."""
+def instructions_of(argv: Sequence[str], cwd: Path, env: dict[str, str], logs: Path) -> int:
+    """User-space instructions one process executes, counted by cachegrind; ``argv`` runs under valgrind.
+
+    Only the process itself is read: helpers it forks (version-control probes of other plugins)
+    have log files of their own in ``logs`` (``%p`` is the pid), and their instructions are not its.
+    """
     valgrind = shutil.which("valgrind")
     if valgrind is None:
-        raise CountError(VALGRIND_HINT)
-    argv = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--branch-sim=no", "--cachegrind-out-file=/dev/null",
-            f"--log-file={logs / 'cachegrind.%p'}", sys.executable, "-m", "pytest", *command]
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        raise ValgrindMissing(VALGRIND_HINT)
+    command = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--branch-sim=no", "--cachegrind-out-file=/dev/null",
+               f"--log-file={logs / 'cachegrind.%p'}", *argv]
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL)
     output, _ = process.communicate()
     said = output.decode(errors="replace").strip().splitlines()[-15:]
     if process.returncode != 0:
-        raise CountError(f"counting child exited {process.returncode}: {' '.join(command)}\n" + "\n".join(said))
+        raise CountError(f"counted process exited {process.returncode}: {' '.join(argv)}\n" + "\n".join(said))
     log = logs / f"cachegrind.{process.pid}"
     found = _COUNTED.search(log.read_text(errors="replace")) if log.exists() else None
     if found is None:
-        raise CountError(f"valgrind wrote no instruction count to {log}: {' '.join(command)}\n" + "\n".join(said))
+        raise CountError(f"valgrind wrote no instruction count to {log}: {' '.join(argv)}\n" + "\n".join(said))
     return int(found.group(1).replace(",", ""))
 
 
 def count_calls(nodeid: str, metric: str, rerun: Sequence[str], rootdir: Path, extra_calls: int = EXTRA_CALLS) -> Count:
     """Count one call of ``metric``'s callable in test ``nodeid`` of the session in ``rootdir``, run with ``rerun``."""
-    command = [nodeid, *_CHILD_OPTIONS, "--rootdir", str(rootdir), *rerun]
-    cwd = rootdir
+    argv = [sys.executable, "-m", "pytest", nodeid, *_CHILD_OPTIONS, "--rootdir", str(rootdir), *rerun]
     with tempfile.TemporaryDirectory(prefix="perfdata-count-") as tmp:
-        logs = Path(tmp)
-        once, extended = (_counted_run(command, cwd, _child_environment(metric, calls), logs)
+        once, extended = (instructions_of(argv, rootdir, _child_environment(metric, calls), Path(tmp))
                           for calls in (1, 1 + extra_calls))
     return Count((extended - once) / extra_calls, once, extended, extra_calls)

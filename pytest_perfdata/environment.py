@@ -143,6 +143,7 @@ _KERNEL_PATCH = re.compile(r", Linux (\d+\.\d+)[^,]*,")
 _PYTHON_PATCH = re.compile(r", Python (\d+\.\d+)\.\S+$")
 
 
+@functools.lru_cache(maxsize=256)
 def machine_class(label: str) -> str:
     """A machine label reduced to its class: also for labels stored before classes were introduced.
 

@@ -34,10 +34,8 @@ def benchmark_samples(fixture: Any) -> tuple[list[float], int] | None:
     return [float(x) for x in data], int(getattr(stats, "iterations", 1) or 1)
 
 
-def _unit_for(seconds: list[float]) -> tuple[str, float]:
-    import statistics  # its decimal and fractions imports are not for runs that use no benchmark
-
-    median = statistics.median(seconds)
+def _unit_for(median: float) -> tuple[str, float]:
+    """The unit a median of ``median`` seconds reads best in, and the factor from seconds to it."""
     if median < 1e-3:
         return "us", 1e6
     if median < 1.0:
@@ -59,13 +57,14 @@ class BenchmarkInterop:
         fixture = getattr(item, "funcargs", {}).get("benchmark")
         harvested = benchmark_samples(fixture) if fixture is not None else None
         if harvested is not None:
-            import statistics
+            import statistics  # its decimal and fractions imports are not for runs that use no benchmark
 
             seconds, iterations = harvested
             reference_ns = statistics.median([*before, *time_reference()])
             perf = perf_for(item)
             metric = benchmark_metric(item)
-            unit, factor = _unit_for(seconds)
+            median = statistics.median(seconds)
+            unit, factor = _unit_for(median)
             perf.record_samples(
                 metric,
                 [s * factor for s in seconds],
@@ -74,5 +73,5 @@ class BenchmarkInterop:
                 notes=(f"from pytest-benchmark: {len(seconds)} rounds x {iterations} iterations; "
                        f"drift reference timed {len(before)} times before and after",),
             )
-            perf.count_instructions(metric, statistics.median(seconds) * 1e9)
+            perf.count_instructions(metric, median * 1e9)
         return result

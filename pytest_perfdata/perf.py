@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -16,8 +15,8 @@ import pytest
 from .baseline import Baseline
 from .counting import (
     COUNT_SUFFIX,
-    VALGRIND_HINT,
     CountError,
+    ValgrindMissing,
     calls_in_this_process,
     count_calls,
     extra_calls_for,
@@ -64,7 +63,7 @@ def _budget_seconds(budget: float | str | None, default: float) -> float:
     return seconds
 
 
-def _timed_once(fn: Callable[[], object], calls: int = 1) -> float:
+def _time_per_call(fn: Callable[[], object], calls: int = 1) -> float:
     """Nanoseconds of one call of ``fn``, from ``calls`` calls (more than one only in a counting child)."""
     started = time.perf_counter_ns()
     for _ in range(calls):
@@ -151,7 +150,7 @@ class Perf:
         if settings.disabled:
             calls = calls_in_this_process(metric)
             how = "one call, timed once" if calls == 1 else f"{calls} calls for an instruction count"
-            return self._disabled_record(figure, _timed_once(fn, calls) * scale, how)
+            return self._disabled_record(figure, _time_per_call(fn, calls) * scale, how)
         policy = self._policy(
             statistic, budget, min_samples, batch=batch,
             reference=CPU_REFERENCE if reference is True else (reference or None),
@@ -202,12 +201,12 @@ class Perf:
         if (self.marker.counter is None or settings.counter is CounterMode.OFF or settings.disabled
                 or is_counting_child()):
             return None
-        if shutil.which("valgrind") is None:
-            warnings.warn(pytest.PytestWarning(f"{metric}: instructions not counted: {VALGRIND_HINT}"), stacklevel=2)
-            return None
         try:
             count = count_calls(self.test, metric, settings.rerun_args, settings.rootdir,
                                 extra_calls_for(ns_per_call))
+        except ValgrindMissing as missing:
+            warnings.warn(pytest.PytestWarning(f"{metric}: instructions not counted: {missing}"), stacklevel=2)
+            return None
         except CountError as error:
             raise PerfFailure(f"{metric}: instructions not counted: {error}") from None
         return self.record_value(metric + COUNT_SUFFIX, count.per_call, unit="instructions", notes=(count.describe(),))
@@ -305,7 +304,7 @@ class Perf:
         named = " ÷ ".join(str(e) for e in engines if e)
         described = (f"paired turns, time ratio ({named})" if named else "paired turns, time ratio",)
         if settings.disabled:
-            took, baseline_took = _timed_once(fn), _timed_once(against)
+            took, baseline_took = _time_per_call(fn), _time_per_call(against)
             return self._disabled_record(figure, took / max(baseline_took, 1), "one call of each, timed once")
         policy = self._policy(
             statistic, budget, min_samples, batch=True, reference=None, collect_garbage=collect_garbage

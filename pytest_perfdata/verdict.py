@@ -214,7 +214,7 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
         return Verdict(Outcome.NONE, f"no baseline for {record.metric} on target {record.target}")
     if baseline.others and settings.regression_scope == RegressionScope.MACHINE:
         # The stored value of this machine's class, wherever in the entry it is.
-        baseline = baseline.for_class(machine_label(record.environment), machine_class) or baseline
+        baseline = baseline.for_class(machine_label(record.environment)) or baseline
     checks = _absolute_checks(record, baseline)
     regression = _regression_check(record, baseline, settings)
     if regression is not None:

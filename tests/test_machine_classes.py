@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pytest_perfdata.baseline import BaselineError, load_baseline_file
 from pytest_perfdata.baseline_writer import save_records
-from pytest_perfdata.environment import machine_class, machine_label
+from pytest_perfdata.environment import machine_label
 from pytest_perfdata.record import Outcome, Record
 from pytest_perfdata.verdict import JudgeSettings, judge
 
@@ -33,7 +33,7 @@ def _on(environment_index: int, value: float) -> Record:
 
 def _stored(path: Path, environment_index: int) -> float | None:
     entry = load_baseline_file(path, TARGET).entries["m"]
-    mine = entry.for_class(machine_label(CLASSES[environment_index]), machine_class)
+    mine = entry.for_class(machine_label(CLASSES[environment_index]))
     return None if mine is None or mine.value is None else mine.value.value
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pytest_perfdata.counting import VALGRIND_HINT, instructions_of
 
 #: Paired runs: each pair starts pytest once with the plugin and once without, in alternating order.
 #: A pytest process's CPU time here varies by a quarter from one process to the next, far more
@@ -32,28 +34,7 @@ NATIVE_RUNS = 15
 #: Fresh processes timing the plugin's imports, the part of its cost that can be measured in-process.
 IMPORT_RUNS = 15
 
-VALGRIND_HINT = "valgrind is not installed (apt-get install valgrind; python3 tools/setup.py suites does it as root)"
-
 TRIVIAL = "def test_trivial():\n    pass\n"
-
-
-def _pytest_argv(root: Path, *extra: str) -> list[str]:
-    """The trivial run in ``root``, which is also where it starts (see the callers' ``cwd``).
-
-    Started in the project, as a user's run starts in theirs; not in the plugin's checkout,
-    where the interpreter finds a second copy of the plugin's metadata (the editable install's
-    ``*.egg-info``) and pytest rewrites every plugin module, a cost no user pays.
-    """
-    # Hypothesis's plugin is left out of both sides: its import is most of a trivial run's time
-    # and most of its spread, and it is not ours (as in the collection-cost test). The default
-    # verbosity, as a user runs it: the plugin's header lines are part of its cost.
-    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--rootdir", str(root),
-            f"-c={root / 'pytest.ini'}", str(root / "test_trivial.py"), *extra]
-
-
-def _project_of(argv: list[str]) -> str:
-    """The project directory of a run made by :func:`_pytest_argv`, where it starts."""
-    return argv[argv.index("--rootdir") + 1]
 
 
 def _cached_bytecode_env(root: Path) -> dict[str, str]:
@@ -68,49 +49,52 @@ def _cached_bytecode_env(root: Path) -> dict[str, str]:
     return env
 
 
-def _cost_ms(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """CPU time (user + system) and wall time of one pytest process, in ms.
+@dataclass(frozen=True)
+class _TrivialProject:
+    """The one-test project both sides run: its directory (where each run starts) and environment.
 
-    CPU time is what the plugin costs the run; on a shared machine it is far less disturbed by
-    other load than wall time, which also counts the time the process waited for a core.
+    Runs start in the project, as a user's run starts in theirs; not in the plugin's checkout,
+    where the interpreter finds a second copy of the plugin's metadata (the editable install's
+    ``*.egg-info``) and pytest rewrites every plugin module, a cost no user pays.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter_ns()
-    completed = subprocess.run(argv, capture_output=True, timeout=120, env=env, cwd=_project_of(argv))
-    wall = (time.perf_counter_ns() - started) / 1e6
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert completed.returncode == 0, completed.stdout.decode()[-2000:]
-    cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1e3
-    return cpu, wall
 
+    root: Path
+    env: dict[str, str]
 
-def _counted_instructions(argv: list[str], env: dict[str, str], logs: Path) -> int:
-    """User-space instructions one pytest process executes, counted by valgrind's cachegrind.
+    @classmethod
+    def write(cls, root: Path) -> _TrivialProject:
+        (root / "pytest.ini").write_text("[pytest]\n")
+        (root / "test_trivial.py").write_text(TRIVIAL)
+        env = _cached_bytecode_env(root)
+        # A fixed seed makes the interpreter's dictionaries, and so its instruction count, repeat.
+        env["PYTHONHASHSEED"] = "0"
+        return cls(root, env)
 
-    Only the process itself is read: the version-control probes other plugins fork have log
-    files of their own (``%p`` is the pid), and their instructions are not pytest's.
-    """
-    valgrind = shutil.which("valgrind")
-    assert valgrind is not None
-    command = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--branch-sim=no",
-               "--cachegrind-out-file=/dev/null", f"--log-file={logs / 'cachegrind.%p'}", *argv]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=_project_of(argv))
-    output, _ = process.communicate(timeout=900)
-    assert process.returncode == 0, output.decode(errors="replace")[-2000:]
-    log = (logs / f"cachegrind.{process.pid}").read_text()
-    counted = re.search(r"I\s+refs:\s+([\d,]+)", log)
-    assert counted, f"no instruction count in valgrind's log:\n{log[-2000:]}"
-    return int(counted.group(1).replace(",", ""))
+    def argv(self, *extra: str) -> list[str]:
+        # Hypothesis's plugin is left out of both sides: its import is most of a trivial run's time
+        # and most of its spread, and it is not ours (as in the collection-cost test). The default
+        # verbosity, as a user runs it: the plugin's header lines are part of its cost.
+        return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                f"--rootdir={self.root}", f"-c={self.root / 'pytest.ini'}", str(self.root / "test_trivial.py"), *extra]
 
+    def cost_ms(self, argv: list[str]) -> tuple[float, float]:
+        """CPU time (user + system) and wall time of one pytest process, in ms.
 
-def _trivial_project(root: Path) -> dict[str, str]:
-    """The one-test project both sides run, and its environment (bytecode cached, hash seed fixed)."""
-    (root / "pytest.ini").write_text("[pytest]\n")
-    (root / "test_trivial.py").write_text(TRIVIAL)
-    env = _cached_bytecode_env(root)
-    # A fixed seed makes the interpreter's dictionaries, and so its instruction count, repeat.
-    env["PYTHONHASHSEED"] = "0"
-    return env
+        CPU time is what the plugin costs the run; on a shared machine it is far less disturbed
+        by other load than wall time, which also counts the time the process waited for a core.
+        """
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter_ns()
+        completed = subprocess.run(argv, capture_output=True, timeout=120, env=self.env, cwd=self.root)
+        wall = (time.perf_counter_ns() - started) / 1e6
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert completed.returncode == 0, completed.stdout.decode()[-2000:]
+        cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1e3
+        return cpu, wall
+
+    def instructions(self, argv: list[str], logs: Path) -> int:
+        """User-space instructions of one pytest process, counted by valgrind (see :mod:`pytest_perfdata.counting`)."""
+        return instructions_of(argv, self.root, self.env, logs)
 
 
 def test_plugin_startup_cost(perf, tmp_path: Path) -> None:
@@ -127,19 +111,19 @@ def test_plugin_startup_cost(perf, tmp_path: Path) -> None:
     """
     if shutil.which("valgrind") is None:
         pytest.skip(VALGRIND_HINT)
-    env = _trivial_project(tmp_path)
-    with_plugin, without = _pytest_argv(tmp_path), _pytest_argv(tmp_path, "-p", "no:perfdata")
-    _cost_ms(with_plugin, env), _cost_ms(without, env)  # compiles and caches the bytecode
+    project = _TrivialProject.write(tmp_path)
+    with_plugin, without = project.argv(), project.argv("-p", "no:perfdata")
+    project.cost_ms(with_plugin), project.cost_ms(without)  # compiles and caches the bytecode
     logs = tmp_path / "valgrind"
     logs.mkdir(exist_ok=True)
-    loaded = [_counted_instructions(with_plugin, env, logs) for _ in range(COUNTED_RUNS)]
-    base = [_counted_instructions(without, env, logs) for _ in range(COUNTED_RUNS)]
+    loaded = [project.instructions(with_plugin, logs) for _ in range(COUNTED_RUNS)]
+    base = [project.instructions(without, logs) for _ in range(COUNTED_RUNS)]
     extra = statistics.median(loaded) - statistics.median(base)
     repeat = max(max(loaded) - min(loaded), max(base) - min(base))
     counted = (f"valgrind --tool=cachegrind, {COUNTED_RUNS} runs per side of `pytest` on one trivial test, "
                f"with the plugin minus `-p no:perfdata`; runs of a side differed by at most {repeat} instructions")
     perf.record_value("self.startup.plugin_instructions", extra, unit="instructions", notes=(counted,))
-    per_instruction = [_cost_ms(without, env)[0] / statistics.median(base) for _ in range(NATIVE_RUNS)]
+    per_instruction = [project.cost_ms(without)[0] / statistics.median(base) for _ in range(NATIVE_RUNS)]
     record = perf.record_samples(
         "self.startup.plugin_cost", [extra * rate for rate in per_instruction], unit="ms",
         notes=(f"{extra:,.0f} counted instructions × this machine's CPU time per instruction without the "
@@ -157,15 +141,15 @@ def test_plugin_startup_cost_paired(perf, tmp_path: Path) -> None:
     Each pair of runs sees the same moment of the machine's load, so the per-pair differences
     carry the plugin's cost and the processes' own spread.
     """
-    env = _trivial_project(tmp_path)
-    with_plugin, without = _pytest_argv(tmp_path), _pytest_argv(tmp_path, "-p", "no:perfdata")
-    _cost_ms(with_plugin, env), _cost_ms(without, env)
+    project = _TrivialProject.write(tmp_path)
+    with_plugin, without = project.argv(), project.argv("-p", "no:perfdata")
+    project.cost_ms(with_plugin), project.cost_ms(without)
     cpu, wall = [], []
     for turn in range(PAIRS):
         if turn % 2:
-            base, loaded = _cost_ms(without, env), _cost_ms(with_plugin, env)
+            base, loaded = project.cost_ms(without), project.cost_ms(with_plugin)
         else:
-            loaded, base = _cost_ms(with_plugin, env), _cost_ms(without, env)
+            loaded, base = project.cost_ms(with_plugin), project.cost_ms(without)
         cpu.append(loaded[0] - base[0])
         wall.append(loaded[1] - base[1])
     described = f"{PAIRS} paired runs of `pytest` on one trivial test, with the plugin minus `-p no:perfdata`"
