@@ -33,7 +33,7 @@ from .baseline import (
     parse_baseline_text,
     yaml_loader,
 )
-from .environment import machine_class, machine_label
+from .environment import comparison_class, machine_class
 from .record import CPU_REFERENCE_KIND, Better, Record
 from .units import format_quantity
 from .verdict import stored_status
@@ -143,7 +143,7 @@ def owned_fields(record: Record) -> dict[str, Any]:
     fields["source"] = {"kind": record.source.kind.value, "reference": record.source.reference}
     fields["status"] = stored_status(record).value
     fields["collected"] = record.collected
-    fields["machine"] = machine_label(record.environment)
+    fields["machine"] = comparison_class(record.environment, record.unit)
     return fields
 
 

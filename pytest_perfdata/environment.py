@@ -12,7 +12,10 @@ from typing import Any, final
 
 from .targets import machine_target
 
-__all__ = ["Environment", "collect_environment", "machine_class", "machine_label", "machine_target"]
+__all__ = [
+    "COUNTED_UNITS", "Environment", "collect_environment", "comparison_class", "machine_class", "machine_label",
+    "machine_target",
+]
 
 
 @final
@@ -135,6 +138,26 @@ def machine_label(env: Environment) -> str:
     """
     cpu = f"{env.cpu_model} [{env.cpu_signature}]" if env.cpu_signature else env.cpu_model
     return machine_class(f"{env.architecture}, {cpu}, {env.cores} cores, {env.kernel}, Python {env.python}")
+
+
+#: Units of figures counted in software (valgrind's cachegrind), not timed: the count of a piece of
+#: Python code depends on the interpreter and the architecture's instruction set, not on the
+#: CPU's model, its speed, the kernel or how busy the machine is.
+COUNTED_UNITS = frozenset({"instructions"})
+
+
+def comparison_class(env: Environment, unit: str) -> str:
+    """The class of machines whose stored figures in ``unit`` compare with a figure measured on ``env``.
+
+    Timings compare only within a machine class (:func:`machine_label`). An instruction count
+    compares on any machine of the same architecture running the same Python: so a count stored
+    on one CI runner still judges the next runner, whatever its CPU. Assumed: the runners share
+    the interpreter's build (a build with other compiler options executes other instructions).
+    """
+    if unit in COUNTED_UNITS:
+        python = ".".join(env.python.split(".")[:2])
+        return f"{env.architecture}, instructions counted by valgrind, Python {python}"
+    return machine_label(env)
 
 
 _STEPPING = re.compile(r"\[(\S+ \d+/\d+)/\w+\]")  # x86: [vendor family/model/stepping]

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from pytest_perfdata.baseline import BaselineError, load_baseline_file
 from pytest_perfdata.baseline_writer import save_records
-from pytest_perfdata.environment import machine_label
+from pytest_perfdata.environment import comparison_class, machine_label
 from pytest_perfdata.record import Outcome, Record
+from pytest_perfdata.stats import Interval
 from pytest_perfdata.verdict import JudgeSettings, judge
 
 #: Four runner classes of one target: two CPU generations, two core counts.
@@ -100,3 +101,25 @@ def test_a_bad_others_item_names_file_line_and_metric(tmp_path: Path, others: st
     path.write_text(f"m:\n  value: 3 ms\n  machine: 'b'\n  others:\n{others}\n")
     with pytest.raises(BaselineError, match=f"t.yaml:[56]: m: .*{re.escape(says)}"):
         load_baseline_file(path, "t")
+
+
+def _count_on(environment_index: int, instructions: float) -> Record:
+    exact = Interval(instructions, instructions, 0.99)
+    record = make_record("m.instructions", instructions, unit="instructions", interval=exact)
+    return replace(record, environment=CLASSES[environment_index])
+
+
+def test_an_instruction_count_stored_on_one_class_judges_every_class_of_the_architecture(tmp_path: Path) -> None:
+    path = tmp_path / f"{TARGET}.yaml"
+    path.write_text("m.instructions:\n  regression: 2%\n")
+    save_records(path, TARGET, [_count_on(0, 1_000_000)])
+    save_records(path, TARGET, [_count_on(2, 1_000_100)])  # another CPU vendor: the same class, replaced
+    entry = load_baseline_file(path, TARGET).entries["m.instructions"]
+    assert not entry.others and entry.value is not None and entry.value.value == 1_000_100
+    assert entry.machine == comparison_class(CLASSES[3], "instructions") != machine_label(CLASSES[3])
+    for index in range(len(CLASSES)):
+        assert judge(_count_on(index, 1_010_000), entry).outcome == Outcome.PASS
+        assert judge(_count_on(index, 1_050_000), entry).outcome == Outcome.FAIL
+    other_python = replace(CLASSES[0], python="3.12.1")
+    record = replace(_count_on(0, 1_000_000), environment=other_python)
+    assert "regression not compared" in judge(record, entry).reason

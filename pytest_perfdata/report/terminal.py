@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..environment import machine_label
+from ..environment import comparison_class
 from ..record import Check, CheckKind, Outcome, Record
 from ..units import format_quantity
 from ..verdict import compared_elsewhere, stored_status
@@ -117,7 +117,7 @@ def summary_lines(
     if elsewhere:
         lines.append(
             f"not compared: {len(elsewhere)} metric(s) have stored values from another machine than "
-            f"this one ({machine_label(elsewhere[0].environment)}), so their regression limits were "
+            f"this one ({comparison_class(elsewhere[0].environment, elsewhere[0].unit)}), so their regression limits were "
             "not applied (absolute limits were); `--perf-save` stores this machine class's values beside "
             "the others', `--perf-regression-scope=target` compares anyway"
         )
