@@ -9,6 +9,7 @@ A file maps metric names to entries::
       value: 4.123 ms           # written by --perf-save
       interval: [4.101 ms, 4.150 ms]
       reference: 67.5 us        # drift-reference kernel at save time
+      drift_sensitivity: 0.8..1.2  # how this workload follows the reference (default 0..1: unknown)
       source: {kind: official-docs, reference: "https://..."}
       status: pending
       collected: 2025-11-07
@@ -40,7 +41,7 @@ from .environment import machine_class
 from .record import CPU_REFERENCE_KIND, Better, DataSource, SourceKind, VerificationStatus
 from .stats import STATISTICS
 from .targets import baseline_path, known_targets
-from .option_types import regression_limit
+from .option_types import drift_sensitivity, regression_limit
 from .units import Quantity, UnitError, parse_quantity
 
 __all__ = [
@@ -70,6 +71,7 @@ ALLOWED_KEYS: Final = (
     "regression",
     "reference",
     "reference_kind",
+    "drift_sensitivity",
     "samples",
     "source",
     "status",
@@ -137,6 +139,9 @@ class Baseline:
     regression_off: bool = False  # "regression: off": a figure too unsteady to compare, judged by max/min only
     reference_us: float | None = None
     reference_kind: str = CPU_REFERENCE_KIND  # which drift reference ``reference_us`` timed
+    #: How strongly the metric follows the drift reference, a range of sensitivities (0: not at
+    #: all, 1: as much as the reference); None: unknown, the verdict assumes anything from 0 to 1.
+    drift_sensitivity: tuple[float, float] | None = None
     samples: int | None = None
     source: DataSource | None = None
     status: VerificationStatus = VerificationStatus.PENDING
@@ -369,6 +374,7 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
         regression_off=regression_off,
         reference_us=reference_us,
         reference_kind=_optional_text(reader, "reference_kind") or CPU_REFERENCE_KIND,
+        drift_sensitivity=_drift_sensitivity(reader),
         samples=samples,
         source=_parse_source(reader),
         status=VerificationStatus(status) if status else VerificationStatus.PENDING,
@@ -399,6 +405,19 @@ def _reference_us(reader: _EntryReader) -> float | None:
     if reference.unit.dimension != "time" or reference.value <= 0:
         raise reader.error(reader.nodes["reference"], "reference: expected a positive time such as '67.5 us'")
     return reference.value * reference.unit.scale * 1e6
+
+
+def _drift_sensitivity(reader: _EntryReader) -> tuple[float, float] | None:
+    node = reader.nodes.get("drift_sensitivity")
+    if node is None:
+        return None
+    raw = reader.construct("drift_sensitivity", node)
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+            raise argparse.ArgumentTypeError(f"expected a range such as '0.8..1.2' (or one number), got {raw!r}")
+        return drift_sensitivity(str(raw))
+    except argparse.ArgumentTypeError as error:
+        raise reader.error(node, f"drift_sensitivity: {error}") from None
 
 
 def _samples(reader: _EntryReader) -> int | None:

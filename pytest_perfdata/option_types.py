@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["confidence", "non_negative_int", "percentage", "positive_int", "positive_time", "regression_limit"]
+__all__ = [
+    "confidence", "drift_sensitivity", "non_negative_int", "percentage", "positive_int", "positive_time",
+    "regression_limit",
+]
 
 
 def _plain_number(text: str, suffix: str, *, required: bool) -> float | None:
@@ -110,3 +113,32 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """A whole number, zero allowed (attempts, where 0 turns the feature off)."""
     return _whole_number(text, 0, "zero or more")
+
+
+#: The largest sensitivity accepted: a workload three times as steep as the reference is already
+#: a different kind of work, and wants a reference of its own kind.
+MAX_SENSITIVITY = 3.0
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text) if "_" not in text else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def drift_sensitivity(text: str) -> tuple[float, float]:
+    """How strongly a metric follows its drift reference, as a range: ``0.8..1.2``, or one number.
+
+    0 is not at all (the raw figures), 1 exactly as much as the reference. The verdict declares
+    a regression only if it shows at every sensitivity in the range.
+    """
+    low_text, dots, high_text = text.strip().partition("..")
+    low = _finite(low_text)
+    high = _finite(high_text) if dots else low
+    if low is None or high is None or not 0 <= low <= high <= MAX_SENSITIVITY:
+        raise argparse.ArgumentTypeError(
+            f"expected a range such as '0.8..1.2' (or one number), between 0 and {MAX_SENSITIVITY:g}, "
+            f"low before high; got {text!r}")
+    return low, high

@@ -7,13 +7,15 @@ Every check compares a confidence interval, never a single number, with a limit:
 * the interval straddles the limit → **inconclusive** (the data cannot tell).
 
 The regression check compares the ratio of the measured statistic to the stored one, and only
-when both were measured on the same machine class (:func:`machine_label`; an entry keeps one
-stored value per class, see :meth:`Baseline.for_class`): a value stored on
-another CPU, kernel or Python says nothing about a regression here, so it is reported as not
-compared instead (``regression_scope="target"`` compares anyway). Both sides are divided by the
+when both were measured on the same class of machine (:func:`comparison_class`; an entry keeps
+one stored value per class, see :meth:`Baseline.for_class`): a timing stored on another CPU,
+kernel or Python says nothing about a regression here, so it is reported as not compared instead
+(``regression_scope="target"`` compares anyway). An instruction count's class is only the
+architecture and the Python, so a count stored on one runner judges the next. Both sides are divided by the
 drift-reference kernel timed beside them, so a machine that is uniformly 15 % slower today does
-not read as a 15 % regression; how strongly a workload follows the reference is unknown, so the
-ratio's interval spans every sensitivity from none (raw figures) to full (drift-corrected). The stored value's
+not read as a 15 % regression. How strongly a workload follows the reference is unknown unless
+its baseline says (``drift_sensitivity``, measured by calibration), so by default the ratio's
+interval spans every sensitivity from none (raw figures) to full (drift-corrected). The stored value's
 own interval is part of the ratio's interval, so an unlucky baseline run cannot make every
 later run fail.
 """
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import final
 
 from .baseline import Baseline, BaselineError
-from .environment import machine_class, machine_label
+from .environment import comparison_class, machine_class
 from . import _defaults
 from .record import CPU_REFERENCE_KIND, Better, Check, CheckKind, Outcome, Record, Verdict, VerificationStatus
 from .settings import RegressionScope
@@ -120,9 +122,9 @@ def _drift_factor(record: Record, baseline: Baseline) -> float:
     return 1.0
 
 
-#: How strongly a workload may follow the drift reference: 0 (not at all, the raw figures) to 1
-#: (as strongly as the loop). A regression is declared only if it shows at every sensitivity in
-#: this range. Allocation-heavy work can follow a busy machine more steeply (1.3 was seen here);
+#: How strongly a workload may follow the drift reference when its baseline does not say
+#: (``drift_sensitivity``): 0 (not at all, the raw figures) to 1 (as strongly as the loop). A
+#: regression is declared only if it shows at every sensitivity in this range. Allocation-heavy work can follow a busy machine more steeply (1.3 was seen here);
 #: widening the range to cover it cost a third of the power to catch a 30 % slowdown of a
 #: CPU-bound loop (README, "How a verdict is decided"), so such metrics get wider, calibrated
 #: limits and a failure is confirmed by measuring again instead.
@@ -148,7 +150,7 @@ def _other_machine(record: Record, baseline: Baseline, settings: JudgeSettings) 
     """Why ``baseline``'s stored value cannot judge ``record`` for regression, if it cannot."""
     if settings.regression_scope != RegressionScope.MACHINE or not baseline.machine:
         return None
-    here = machine_label(record.environment)
+    here = comparison_class(record.environment, record.unit)
     if machine_class(baseline.machine) == here:
         return None
     classes = baseline.machine_classes
@@ -188,18 +190,21 @@ def _regression_check(record: Record, baseline: Baseline, settings: JudgeSetting
     raw = _slowdown(record.interval, stored_low, stored_high, 1.0, higher)
     # Declared only where every plausible correction agrees: a reference kernel that over- or
     # under-corrects for this workload can then make a verdict inconclusive, never wrong.
-    views = [_slowdown(record.interval, stored_low, stored_high, factor**k, higher) for k in DRIFT_SENSITIVITY]
+    sensitivity = baseline.drift_sensitivity or DRIFT_SENSITIVITY
+    views = [_slowdown(record.interval, stored_low, stored_high, factor**k, higher) for k in sensitivity]
     ratio = Interval(min(v.low for v in views), max(v.high for v in views), raw.confidence)
     point = (stored * factor / record.value if record.value > 0 else float("inf")) if higher else record.value * factor / stored
     outcome = _compare_upper(ratio, allowed)
-    drift = f", drift-corrected ×{factor:.3f}, raw {_point(raw) - 1:+.1%}" if factor != 1.0 else ""
+    declared = (f" at sensitivity {sensitivity[0]:g}..{sensitivity[1]:g}"
+                if baseline.drift_sensitivity is not None else "")
+    drift = f", drift-corrected ×{factor:.3f}{declared}, raw {_point(raw) - 1:+.1%}" if factor != 1.0 else ""
     words = {
         Outcome.FAIL: f"regressed {point - 1:+.1%} against baseline {baseline.value} (limit {allowed - 1:+.0%}{drift})",
         Outcome.PASS: f"{point - 1:+.1%} against baseline {baseline.value}, within {allowed - 1:+.0%}{drift}",
         # Uncertain: both views head the line, so that a figure 3 % faster raw and 36 % slower
         # after the drift correction does not read as "+36 %" alone.
         Outcome.INCONCLUSIVE: (
-            (f"raw {_point(raw) - 1:+.1%}, drift-corrected {point - 1:+.1%} (reference ×{factor:.3f})"
+            (f"raw {_point(raw) - 1:+.1%}, drift-corrected {point - 1:+.1%} (reference ×{factor:.3f}{declared})"
              if factor != 1.0 else f"{point - 1:+.1%}")
             + f" against baseline {baseline.value}: ratio interval "
             f"{ratio.low:.3f}..{ratio.high:.3f} straddles the limit {allowed:.2f}"
@@ -214,7 +219,7 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
         return Verdict(Outcome.NONE, f"no baseline for {record.metric} on target {record.target}")
     if baseline.others and settings.regression_scope == RegressionScope.MACHINE:
         # The stored value of this machine's class, wherever in the entry it is.
-        baseline = baseline.for_class(machine_label(record.environment)) or baseline
+        baseline = baseline.for_class(comparison_class(record.environment, record.unit)) or baseline
     checks = _absolute_checks(record, baseline)
     regression = _regression_check(record, baseline, settings)
     if regression is not None:
@@ -236,7 +241,7 @@ def judge(record: Record, baseline: Baseline | None, settings: JudgeSettings = J
     if baseline.collected:
         context += f" collected {baseline.collected.isoformat()}"
     uncompared = regression is not None and regression.not_compared
-    if baseline.machine and not uncompared and machine_class(baseline.machine) != machine_label(record.environment):
+    if baseline.machine and not uncompared and machine_class(baseline.machine) != comparison_class(record.environment, record.unit):
         context += f"; baseline machine differs: {baseline.machine}"
     return Verdict(outcome, f"{record.metric}: {reason} [{context}]", tuple(checks))
 

@@ -137,6 +137,18 @@ def load_error(tmp_path: Path, text: str) -> tuple[Path, str]:
             ["samples: expected a positive whole number"],
             id="samples-zero",
         ),
+        pytest.param(
+            "m:\n  max: 6 ms\n  drift_sensitivity: 1.2..0.8\n",
+            3,
+            ["drift_sensitivity: expected a range such as '0.8..1.2'", "low before high", "'1.2..0.8'"],
+            id="sensitivity-reversed",
+        ),
+        pytest.param(
+            "m:\n  drift_sensitivity: [0.8, 1.2]\n",
+            2,
+            ["drift_sensitivity: expected a range such as '0.8..1.2'"],
+            id="sensitivity-list",
+        ),
     ],
 )
 def test_load_error_names_file_and_line(
@@ -181,6 +193,12 @@ def test_regression_off(tmp_path: Path, spelling: str) -> None:
     """YAML 1.1 reads a bare ``off`` as false; it is taken as written, in any of its spellings."""
     entry = load(tmp_path, f"m:\n  value: 1 ms\n  max: 6 ms\n  regression: {spelling}\n")["m"]
     assert entry.regression_off and entry.regression is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [("0.8..1.2", (0.8, 1.2)), ("1", (1.0, 1.0)), ("0 .. 0.5", (0.0, 0.5))])
+def test_drift_sensitivity_is_a_range_or_one_number(tmp_path: Path, text: str, expected: tuple[float, float]) -> None:
+    assert load(tmp_path, f"m:\n  max: 6 ms\n  drift_sensitivity: {text}\n")["m"].drift_sensitivity == expected
+    assert load(tmp_path, "m:\n  max: 6 ms\n")["m"].drift_sensitivity is None
 
 
 def test_regression_other_words_are_errors(tmp_path: Path) -> None:

@@ -549,3 +549,35 @@ def test_an_inconclusive_regression_heads_with_both_views_when_the_drift_correct
     assert check.outcome == Outcome.INCONCLUSIVE
     head = check.message.split(" against baseline", 1)[0]
     assert head.endswith(")") and " raw -3.0%, drift-corrected +6" in head
+
+
+def test_a_declared_sensitivity_catches_a_slowdown_on_a_faster_machine() -> None:
+    """The case that made half of a series inconclusive: the machine 1.7× faster than at the save.
+
+    Raw figures say -24 %, fully corrected ones +29 %. Unknown sensitivity (0..1): inconclusive.
+    A workload shown to follow the reference (``drift_sensitivity: 0.8..1.2``): a regression.
+    """
+    record = make_record(0.757 * 10.0, 0.005, reference_us=0.59 * 100.0)
+    unknown = make_baseline(reference_us=100.0, **stored(10.0, 9.95, 10.05))
+    assert judge(record, unknown, SETTINGS).outcome == Outcome.INCONCLUSIVE
+    follows = make_baseline(reference_us=100.0, drift_sensitivity=(0.8, 1.2), **stored(10.0, 9.95, 10.05))
+    verdict = judge(record, follows, SETTINGS)
+    assert verdict.outcome == Outcome.FAIL and "at sensitivity 0.8..1.2" in verdict.reason
+    # The code unchanged on a machine 1.25× faster: within the limit at every sensitivity in the range.
+    assert judge(make_record(8.0, 0.005, reference_us=80.0), follows, SETTINGS).outcome == Outcome.PASS
+    # 1.7× faster: at sensitivity 1.2 the unchanged code would read +11 %, so it cannot pass either.
+    assert judge(make_record(5.9, 0.005, reference_us=59.0), follows, SETTINGS).outcome == Outcome.INCONCLUSIVE
+
+
+@given(st.floats(0.3, 3.0), st.floats(0.5, 2.0), st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.0, 0.5))
+def test_a_narrower_sensitivity_range_never_turns_a_verdict_around(
+    drift: float, ratio: float, low: float, high: float, shrink: float
+) -> None:
+    """Within a range, a narrower one can only settle what the wider one left open, never reverse it."""
+    low, high = sorted((low, high))
+    inner = (low + (high - low) * shrink / 2, high - (high - low) * shrink / 2)
+    record = make_record(10.0 * ratio, 0.01, reference_us=100.0 * drift)
+    wide = judge(record, make_baseline(reference_us=100.0, drift_sensitivity=(low, high), **stored(10.0, 9.9, 10.1)), SETTINGS)
+    narrow = judge(record, make_baseline(reference_us=100.0, drift_sensitivity=inner, **stored(10.0, 9.9, 10.1)), SETTINGS)
+    if wide.outcome != Outcome.INCONCLUSIVE:
+        assert narrow.outcome == wide.outcome
