@@ -19,7 +19,7 @@ import math
 import resource
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias, final
 
@@ -36,6 +36,7 @@ __all__ = [
     "SamplingPolicy",
     "StopReason",
     "measure_overhead",
+    "paired_reference",
     "reference_kernel",
     "sample",
     "sample_paired",
@@ -153,11 +154,49 @@ class Measurement:
     peak_memory_bytes: int | None
     stopped_because: StopReason
     elapsed_s: float
+    #: Per block of samples, in time order: (samples in the block, the reference's time beside it).
+    reference_pairs: tuple[tuple[int, float], ...] = ()
 
     @property
     def reference_median_ns(self) -> float | None:
-        """The drift reference's median, which a verdict divides out (None: no reference was timed)."""
+        """The drift reference's median (None: no reference was timed)."""
         return quantile(sorted(self.reference_ns), 0.5) if self.reference_ns else None
+
+    def paired_reference_ns(self, statistic: str) -> float | None:
+        """The reference time a verdict divides out: see :func:`paired_reference`."""
+        if not self.reference_pairs:
+            return self.reference_median_ns
+        return paired_reference(self.samples_ns, self.reference_pairs, statistic)
+
+
+def paired_reference(samples_ns: Sequence[float], pairs: Sequence[tuple[int, float]], statistic: str) -> float:
+    """The reference time at which ``statistic(samples) / reference`` is the drift-corrected figure.
+
+    Each sample is divided by the reference timed beside its own block (the mean of the bursts
+    just before and just after it), and the statistic is taken of those ratios. On a machine
+    whose speed jumps between modes within one run (here ×1.7, from one second to the next),
+    the median of all workload samples and the median of all reference timings can land in
+    different modes; block by block, each sample is corrected by the speed of its own moment.
+    Returned as a time, ``statistic(samples) / statistic(ratios)``, so that a stored figure and
+    its ``reference`` keep their meaning.
+    """
+    ratios: list[float] = []
+    start = 0
+    for count, reference in pairs:
+        ratios.extend(sample / reference for sample in samples_ns[start:start + count])
+        start += count
+    corrected = statistic_value(statistic, sorted(ratios))
+    return statistic_value(statistic, sorted(samples_ns[:start])) / corrected if corrected > 0 else 0.0
+
+
+def _bracketing(burst_medians: Sequence[float], blocks: Sequence[int]) -> tuple[tuple[int, float], ...]:
+    """(samples, reference) per block: block ``j`` lies between bursts ``j - 1`` and ``j``."""
+    pairs = []
+    for j, count in enumerate(blocks):
+        after = burst_medians[j]
+        before = burst_medians[j - 1] if j > 0 else after
+        pairs.append((count, (before + after) / 2))
+    return tuple(pairs)
 
 
 def _cpu_ns() -> int:
@@ -275,6 +314,8 @@ def sample(
     loops, block = _calibrate(fn, policy, clock)
     samples: list[float] = []
     reference: list[float] = []
+    burst_medians: list[float] = []  # one per burst of the reference, in time order
+    blocks: list[int] = []  # samples per block of the workload, in time order
     reference_block = 1
     checkpoint = policy.first_checkpoint
     cpu_spent = 0
@@ -295,12 +336,15 @@ def sample(
                 ref_start = clock()
                 _timed_block(policy.reference.fn, 1, reference_block, reference, clock)
                 ref_ns = clock() - ref_start
+                blocks.append(count)
+                burst_medians.append(quantile(sorted(reference[-reference_block:]), 0.5))
                 # Aim the next burst at the target share of the workload's time.
                 wanted = block_ns * _REFERENCE_SHARE
                 reference_block = max(1, min(200, int(reference_block * wanted / max(ref_ns, 1))))
             if len(samples) >= checkpoint:
                 checkpoint = math.ceil(checkpoint * _CHECKPOINT_GROWTH)
-                ref = quantile(sorted(reference), 0.5) if reference else None
+                ref = (paired_reference(samples, _bracketing(burst_medians, blocks), policy.statistic)
+                       if blocks else None)
                 if _settled(policy, samples, clock() - start, decided, ref):
                     reason = StopReason.PRECISE
                     break
@@ -319,6 +363,7 @@ def sample(
         loops=loops,
         cpu_ns_per_call=cpu_spent / max(calls, 1),
         reference_ns=tuple(reference),
+        reference_pairs=_bracketing(burst_medians, blocks),
         peak_memory_bytes=peak,
         stopped_because=reason,
         elapsed_s=elapsed,

@@ -63,6 +63,10 @@ def _budget_seconds(budget: float | str | None, default: float) -> float:
     return seconds
 
 
+def _in_us(ns: float | None) -> float | None:
+    return ns / 1e3 if ns else None
+
+
 def _time_per_call(fn: Callable[[], object], calls: int = 1) -> float:
     """Nanoseconds of one call of ``fn``, from ``calls`` calls (more than one only in a counting child)."""
     started = time.perf_counter_ns()
@@ -164,7 +168,7 @@ class Perf:
                 value=value_ns * scale,
                 interval=Interval(interval_ns.low * scale, interval_ns.high * scale, interval_ns.confidence),
                 samples=[value_ns * scale],
-                reference_us=reference_ns / 1e3 if reference_ns else None,
+                reference_us=_in_us(reference_ns),
                 reference_kind=policy.reference.name if policy.reference else None,
             ))
 
@@ -177,7 +181,7 @@ class Perf:
             value=statistic_value(statistic, ordered),
             interval=interval_for(statistic, ordered, policy.confidence),
             samples=samples,
-            reference_us=(measurement.reference_median_ns / 1e3) if measurement.reference_median_ns else None,
+            reference_us=_in_us(measurement.paired_reference_ns(statistic)),
             reference_kind=policy.reference.name if policy.reference else None,
             measurement=measurement,
             overhead_ns=overhead,

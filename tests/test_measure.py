@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_perfdata.measure import SamplingPolicy, sample_paired
 
@@ -49,3 +51,33 @@ def test_time_reference_times_each_call_with_the_given_clock() -> None:
     calls = []
     timings = time_reference(DriftReference("test", lambda: calls.append(1)), samples=5, clock=lambda: next(ticks))
     assert timings == [10.0] * 5 and len(calls) == 5
+
+
+def test_a_run_split_between_two_speed_modes_is_corrected_block_by_block() -> None:
+    """Measured here: the machine jumps between modes ×1.7 apart (reference ~70 µs and ~120 µs).
+
+    A run with 11 blocks fast and 9 slow has its workload median in the fast mode; if the
+    reference timings are 9 fast bursts to 11 slow ones, their median is in the slow mode, and
+    dividing the one median by the other makes the loop look 1.7× faster than it is. Pairing
+    each block with its own reference recovers the true 10 references per call.
+    """
+    from pytest_perfdata.measure import paired_reference
+
+    modes = [70.0] * 11 + [120.0] * 9
+    samples = [10 * ref * (1 + 0.001 * i) for ref in modes for i in range(8)]
+    pairs = [(8, ref) for ref in modes]
+    reference = paired_reference(samples, pairs, "p50")
+    assert sorted(samples)[len(samples) // 2] / reference == pytest.approx(10.0, rel=0.01)
+
+
+@given(st.lists(st.tuples(st.integers(1, 50), st.floats(10.0, 1000.0)), min_size=1, max_size=30),
+       st.floats(0.1, 100.0), st.sampled_from(["p50", "p90", "mean", "min"]))
+def test_a_workload_that_follows_its_reference_exactly_reads_the_same_in_any_mix_of_modes(
+    blocks: list[tuple[int, float]], per_reference: float, statistic: str
+) -> None:
+    from pytest_perfdata.measure import paired_reference
+    from pytest_perfdata.stats import statistic_value
+
+    samples = [per_reference * ref for count, ref in blocks for _ in range(count)]
+    reference = paired_reference(samples, blocks, statistic)
+    assert statistic_value(statistic, samples) / reference == pytest.approx(per_reference, rel=1e-9)
