@@ -12,6 +12,11 @@ caught in fewer than 95 % of runs.
     python tools/aa_ab.py --counter --limit 2% --slowdown 1.05   # judged on instruction counts (valgrind)
     python tools/aa_ab.py --hogs 2 --runs 8                  # beside two busy-looping processes
     python tools/aa_ab.py --xdist 2 --runs 4                 # each run under pytest-xdist, -n 2
+    python tools/aa_ab.py --sensitivity 0.8..1.2             # the loop declared to follow the drift reference
+
+With ``--details`` it also prints how strongly the loop followed the drift reference across the
+A/A runs (the sensitivity: log of the figure's ratio over log of the reference's), the figure a
+baseline's ``drift_sensitivity`` declares.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -67,11 +73,41 @@ def run_once(project: Path, n: int, *extra: str, template: str = WORKLOAD,
     report = project / "report.json"
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
            f"--perf-report={report}", *extra, str(project / "test_workload.py")]
-    subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
+    report.unlink(missing_ok=True)
+    done = subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
+    if not report.exists():  # pytest did not get as far as the report: say why instead of a traceback
+        raise SystemExit(f"aa_ab: {' '.join(cmd)} exited {done.returncode} without a report:\n"
+                         f"{(done.stdout + done.stderr)[-3000:]}")
     document = json.loads(report.read_text())
     (record,) = [r for r in document["records"] if r["metric"].endswith(metric_suffix or "kernel")]
     outcome = record["verdict"]["outcome"] if record["verdict"] else "none"
     return outcome, record["value"], record["reference_us"]
+
+
+def declare_sensitivity(project: Path, sensitivity: str) -> None:
+    """Write ``drift_sensitivity`` into the saved entry of the judged metric (the only one)."""
+    (baseline,) = (project / "baselines").glob("*.yaml")
+    text, count = re.subn(r"^([^#\s][^\n]*:)\n", rf"\1\n  drift_sensitivity: {sensitivity}\n",
+                          baseline.read_text(), count=1, flags=re.MULTILINE)
+    if count != 1:
+        raise SystemExit(f"aa_ab: no entry in {baseline} to declare a sensitivity for")
+    baseline.write_text(text)
+
+
+def followed(pairs: list[tuple[float, float]]) -> str:
+    """How the figure followed the reference over A/A runs: (figure ratio, reference ratio) pairs.
+
+    The sensitivity is :func:`calibrate.sensitivity`'s estimate, the range a baseline's
+    ``drift_sensitivity`` would declare.
+    """
+    from calibrate import sensitivity  # tools/calibrate.py, beside this script
+
+    corrected = sorted(f / r for f, r in pairs)
+    line = (f"A/A figure ÷ reference, against the save run's: {corrected[0]:.3f}..{corrected[-1]:.3f} "
+            f"(median {corrected[len(corrected) // 2]:.3f})")
+    fitted = sensitivity(pairs)
+    return line + (f"; sensitivity {fitted[0]:g}..{fitted[1]:g}" if fitted else
+                   "; the reference moved too little to tell a sensitivity")
 
 
 @contextlib.contextmanager
@@ -98,6 +134,8 @@ def main() -> int:
                         help="opt the test in to instruction counts (valgrind) and judge the count, not the timing")
     parser.add_argument("--hogs", type=int, default=0, help="busy-looping processes beside the judged runs")
     parser.add_argument("--xdist", type=int, default=0, help="run the judged runs under pytest-xdist with -n N")
+    parser.add_argument("--sensitivity", metavar="LOW..HIGH",
+                        help="declare in the saved baseline how the loop follows the drift reference")
     parser.add_argument("--details", action="store_true",
                         help="one line per run: the figure and the reference, each against the save run's")
     args = parser.parse_args()
@@ -110,8 +148,11 @@ def main() -> int:
         (project / "pytest.ini").write_text("[pytest]\n")
         _, saved_value, saved_reference = run_once(project, args.work, "--perf-save", f"--perf-regression={args.limit}",
                                       template=template, metric_suffix=suffix)
+        if args.sensitivity:
+            declare_sensitivity(project, args.sensitivity)
         outcomes = {"A/A": Counter(), "A/B": Counter()}
         drift = []
+        aa_pairs: list[tuple[float, float]] = []
         judged = ("-n", str(args.xdist)) if args.xdist else ()
         with cpu_hogs(args.hogs):
             for _ in range(args.runs):
@@ -125,10 +166,14 @@ def main() -> int:
                         print(f"{kind} {outcome:12} figure ×{value / saved_value:.4f}{drifted}", flush=True)
                     if reference and saved_reference:  # records without a drift reference have none
                         drift.append(reference / saved_reference)
+                        if kind == "A/A":
+                            aa_pairs.append((value / saved_value, reference / saved_reference))
     drift.sort()
     if drift:
         print(f"drift reference, this run / save run: median {drift[len(drift) // 2]:.2f}, "
               f"range {drift[0]:.2f}..{drift[-1]:.2f}")
+    if args.details and aa_pairs:
+        print(followed(aa_pairs))
     for kind, counts in outcomes.items():
         print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {args.runs})")
     false_alarms = outcomes["A/A"]["fail"]
@@ -136,7 +181,8 @@ def main() -> int:
     ok = false_alarms == 0 and caught >= 0.95 * args.runs
     print("OK" if ok else "NOT OK", f"false alarms {false_alarms}, regressions caught {caught}/{args.runs}",
           f"({args.fixture}{', instructions' if args.counter else ''}, limit {args.limit}, slowdown {args.slowdown}"
-          f"{f', {args.hogs} CPU hogs' if args.hogs else ''}{f', -n {args.xdist}' if args.xdist else ''})")
+          f"{f', {args.hogs} CPU hogs' if args.hogs else ''}{f', -n {args.xdist}' if args.xdist else ''}"
+          f"{f', sensitivity {args.sensitivity}' if args.sensitivity else ''})")
     return 0 if ok else 1
 
 
