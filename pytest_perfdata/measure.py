@@ -260,7 +260,7 @@ def _calibrate(fn: Callable[[], object], policy: SamplingPolicy, clock: Clock) -
     warm: list[float] = []
     while True:
         _timed_block(fn, 1, 1, warm, clock)
-        if clock() - warm_start >= policy.warmup_s * 1e9:
+        if clock() - warm_start >= _ns(policy.warmup_s):
             break
     per_call = min(warm)
     loops = 1
@@ -268,6 +268,26 @@ def _calibrate(fn: Callable[[], object], policy: SamplingPolicy, clock: Clock) -
         loops = max(1, math.ceil(_MIN_SAMPLE_NS / max(per_call, 1.0)))
     block = max(1, min(1000, int(_BLOCK_NS / max(per_call * loops, 1.0))))
     return loops, block
+
+
+def _ns(seconds: float) -> int:
+    """Seconds as whole nanoseconds: 123e-6 * 1e9 is 123000.00000000001, and a clock reading
+    of exactly 123000 ns must count as having reached it."""
+    return round(seconds * 1e9)
+
+
+def _warm(fn: Callable[[], object], seconds: float, clock: Clock) -> None:
+    """Call ``fn`` for ``seconds``: the reference runs warm, as the workload does after its warm-up.
+
+    CPython specializes a function's bytecode only after it has run a few times. A reference
+    timed cold in its first bursts reads slower than later, and a short run (a save samples for
+    0.1 s, about ten bursts) would then store a corrected figure several per cent too low.
+    """
+    started = clock()
+    while True:
+        fn()
+        if clock() - started >= _ns(seconds):
+            break
 
 
 @contextlib.contextmanager
@@ -293,7 +313,7 @@ def _settled(
     value = statistic_value(policy.statistic, ordered)
     interval = interval_for(policy.statistic, ordered, policy.confidence)
     precise = interval.relative_half_width(value) <= policy.precision
-    long_enough = elapsed_ns >= policy.min_time_s * 1e9
+    long_enough = elapsed_ns >= _ns(policy.min_time_s)
     return precise and long_enough and (decided is None or decided(value, interval, reference))
 
 
@@ -312,6 +332,8 @@ def sample(
     the CPU time per call; both default to the real clocks and are replaced only in tests.
     """
     loops, block = _calibrate(fn, policy, clock)
+    if policy.reference is not None:
+        _warm(policy.reference.fn, policy.warmup_s / 2, clock)
     samples: list[float] = []
     reference: list[float] = []
     burst_medians: list[float] = []  # one per burst of the reference, in time order
@@ -320,7 +342,7 @@ def sample(
     checkpoint = policy.first_checkpoint
     cpu_spent = 0
     calls = 0
-    budget_ns = policy.budget_s * 1e9
+    budget_ns = _ns(policy.budget_s)
     reason = StopReason.BUDGET
     with _collector_as_asked(policy):
         start = clock()
@@ -419,7 +441,7 @@ def sample_paired(
     times_second: list[float] = []
     ratios: list[float] = []
     checkpoint = policy.first_checkpoint
-    budget_ns = policy.budget_s * 1e9
+    budget_ns = _ns(policy.budget_s)
     reason = StopReason.BUDGET
     with _collector_as_asked(policy):
         start = clock()

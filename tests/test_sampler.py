@@ -295,7 +295,10 @@ def test_max_samples_caps_the_last_block() -> None:
 
 
 def test_the_reference_is_interleaved_at_a_fifth_of_the_workload_time() -> None:
-    """After each 10 ms block, a burst of the reference aimed at 2 ms: 1 call to calibrate, then 20."""
+    """After each 10 ms block, a burst of the reference aimed at 2 ms: 1 call to calibrate, then 20.
+
+    The reference is called once more before the first block (its warm-up; here 0 s, so one call).
+    """
     time = FakeTime()
     fn = workload(time, [MS])
     reference = workload(time, [100_000], name="r")
@@ -314,7 +317,7 @@ def test_the_reference_is_interleaved_at_a_fifth_of_the_workload_time() -> None:
     )
     measured = run(fn, settings_, undecided)
     bursts = [(name, len(list(group))) for name, group in itertools.groupby(time.events)]
-    assert bursts == [("w", 1 + 10), ("r", 1)] + [("w", 10), ("r", 20)] * 4  # warm-up, then 5 blocks
+    assert bursts == [("w", 1), ("r", 1), ("w", 10), ("r", 1)] + [("w", 10), ("r", 20)] * 4  # warm-ups, 5 blocks
     assert measured.reference_ns == (100_000.0,) * 81
     assert measured.reference_median_ns == 100_000.0
     assert seen == [100_000.0] * 3  # asked at 20, 30 and 50 samples, each time with the reference's median
@@ -337,7 +340,7 @@ def test_a_reference_burst_is_capped() -> None:
     )
     run(fn, settings_, never)
     bursts = [len(list(group)) for name, group in itertools.groupby(time.events) if name == "r"]
-    assert bursts == [1, 200, 200]
+    assert bursts == [1, 1, 200, 200]  # the warm-up call, then the bursts
 
 
 # --- the paired mode --------------------------------------------------------------------------
