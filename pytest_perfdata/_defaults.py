@@ -18,5 +18,9 @@ CONFIRM: Final = 1
 BASELINES_DIR: Final = "baselines"
 #: Where each run's records JSON is written, relative to the rootdir.
 RECORDS_DIR: Final = ".perfdata/runs"
+#: Where the claims ledger's files live, relative to the rootdir.
+CLAIMS_DIR: Final = "claims"
+#: Days after which a claim's newest deciding evidence no longer verifies or refutes it.
+CLAIM_MAX_AGE_DAYS: Final = 180
 #: Set in a counting child (see :mod:`.counting`) to ``<metric>=<calls>``; read at start-up, so kept here.
 COUNTING_CHILD_ENV: Final = "PERFDATA_COUNT_CALLS"

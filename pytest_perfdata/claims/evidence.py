@@ -1,0 +1,63 @@
+"""Evidence for the ledger: the records of past runs, read from their JSON run files.
+
+Every run writes its records to ``.perfdata/runs/<time>-<id>.json`` (``--perf-records-dir``),
+and nothing ever rewrites one, so evidence only accumulates: the ledger reads them all. A file
+that cannot be read is named in a warning and skipped; the others still count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .model import Evidence
+
+__all__ = ["evidence_from_document", "load_evidence"]
+
+
+def load_evidence(folder: Path) -> tuple[list[Evidence], list[str]]:
+    """Every trustworthy record in the run files of ``folder``, and a warning per unreadable file."""
+    evidence: list[Evidence] = []
+    warnings: list[str] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            evidence.extend(evidence_from_document(document, path.name))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            warnings.append(f"{path}: skipped, not a readable run file ({type(error).__name__}: {error})")
+    return evidence, warnings
+
+
+def evidence_from_document(document: dict[str, Any], run: str) -> Iterable[Evidence]:
+    """The records of one run document that can speak for a claim.
+
+    Left out: records without a bounded interval (too few samples to tell anything), and
+    records whose notes say a simulator made the figure (a simulated node's pod is no pod).
+    """
+    for record in document["records"]:
+        interval = record["interval"]
+        low, high = float(interval["low"]), float(interval["high"])
+        notes = tuple(record.get("notes") or ())
+        if not (math.isfinite(low) and math.isfinite(high)) or any("simulat" in note for note in notes):
+            continue
+        engine = record.get("engine") or {}
+        environment = record.get("environment") or {}
+        yield Evidence(
+            metric=record["metric"], value=float(record["value"]), low=low, high=high, unit=record["unit"],
+            statistic=record["statistic"], target=record["target"],
+            collected=dt.date.fromisoformat(record["collected"]), test=record["test"],
+            engine={key: str(engine[key]) for key in ("name", "version", "mode") if engine.get(key)},
+            environment=_describe(environment, engine), run=run, notes=notes,
+        )
+
+
+def _describe(environment: dict[str, Any], engine: dict[str, Any]) -> str:
+    cpu = environment.get("cpu_model", "?")
+    ran = f"{engine.get('name', '')} {engine.get('version', '')}".strip()
+    mode = f" ({engine['mode']})" if engine.get("mode") else ""
+    return (f"{environment.get('architecture', '?')}, {cpu}, {environment.get('cores', '?')} cores"
+            + (f"; {ran}{mode}" if ran else ""))

@@ -1,0 +1,236 @@
+"""The claims ledger: files, rules, lifecycle and the console script, on synthetic data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_perfdata.claims.consistency import check_consistency
+from pytest_perfdata.claims.files import ClaimsError, load_ledger
+from pytest_perfdata.claims.lifecycle import claim_state
+from pytest_perfdata.claims.model import Claim, ClaimSource, ClaimStatus, Comparison, Evidence, Location
+from pytest_perfdata.cli import main
+from pytest_perfdata.units import parse_quantity
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 12, 2)
+SOURCE = ClaimSource("official-docs", "https://example.org/docs", "quoted")
+
+
+def claim(comparison: str = "<=", figure: str = "6 ms", **fields: object) -> Claim:
+    base = Claim(id="c", location=Location(Path("claims/x.yaml"), 3), comparison=Comparison(comparison),
+                 figure=parse_quantity(figure), source=SOURCE, collected=TODAY, metric="m")
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def evidence(value: float, low: float, high: float, day: dt.date = TODAY, run: str = "r1.json",
+             target: str = "x86_64", unit: str = "ms", **engine: str) -> Evidence:
+    return Evidence(metric="m", value=value, low=low, high=high, unit=unit, statistic="p50", target=target,
+                    collected=day, test="t.py::t", engine=dict(engine), environment="x86_64, test", run=run)
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+
+
+def test_an_interval_below_the_figure_verifies_above_refutes_across_cannot_tell() -> None:
+    assert claim_state(claim(), [evidence(5.0, 4.9, 5.1)], TODAY).status is ClaimStatus.VERIFIED
+    refuted = claim_state(claim(), [evidence(7.5, 7.4, 7.6)], TODAY)
+    assert refuted.status is ClaimStatus.REFUTED and "by +25.0%" in refuted.reason
+    straddles = claim_state(claim(), [evidence(6.0, 5.8, 6.2)], TODAY)
+    assert straddles.status is ClaimStatus.PENDING and "cannot tell" in straddles.reason
+
+
+def test_evidence_in_another_unit_is_converted() -> None:
+    assert claim_state(claim(), [evidence(5000.0, 4900.0, 5100.0, unit="us")], TODAY).status is ClaimStatus.VERIFIED
+
+
+def test_pending_says_why() -> None:
+    assert "no suite measures this: a real node" in claim_state(
+        claim(metric=None, requires="a real node"), [], TODAY).reason
+    assert "no run has measured m yet" in claim_state(claim(), [], TODAY).reason
+    other = claim_state(claim(target="arm64"), [evidence(5.0, 4.9, 5.1)], TODAY)
+    assert other.status is ClaimStatus.PENDING and "target x86_64" in other.reason and "claimed for target arm64" in other.reason
+    engine = claim_state(claim(engine={"name": "wasmedge"}), [evidence(5.0, 4.9, 5.1, name="wasmtime")], TODAY)
+    assert "name wasmtime" in engine.reason and "claimed for name wasmedge" in engine.reason
+
+
+def test_a_version_prefix_matches_its_patch_releases() -> None:
+    record = evidence(5.0, 4.9, 5.1, name="wasmedge", version="0.14.1")
+    assert claim_state(claim(engine={"version": "0.14"}), [record], TODAY).status is ClaimStatus.VERIFIED
+    assert claim_state(claim(engine={"version": "0.14.0"}), [record], TODAY).status is ClaimStatus.PENDING
+
+
+def test_old_deciding_evidence_expires() -> None:
+    old = evidence(5.0, 4.9, 5.1, day=TODAY - dt.timedelta(days=200))
+    state = claim_state(claim(), [old], TODAY, max_age_days=180)
+    assert state.status is ClaimStatus.EXPIRED and "200 days old" in state.reason
+
+
+def test_the_newest_deciding_record_decides_and_a_newer_undecided_one_is_mentioned() -> None:
+    older = evidence(7.5, 7.4, 7.6, day=TODAY - dt.timedelta(days=2), run="a.json")
+    newer = evidence(5.0, 4.9, 5.1, day=TODAY - dt.timedelta(days=1), run="b.json")
+    newest = evidence(6.0, 5.5, 6.5, day=TODAY, run="c.json")
+    state = claim_state(claim(), [older, newest, newer], TODAY)
+    assert state.status is ClaimStatus.VERIFIED and "1 newer record(s) could not tell" in state.reason
+
+
+records = st.builds(
+    lambda value, spread, age, run: evidence(value, value * (1 - spread), value * (1 + spread),
+                                            TODAY - dt.timedelta(days=age), f"run{run}.json"),
+    st.floats(0.1, 20.0), st.floats(0.0, 0.3), st.integers(0, 400), st.integers(0, 50))
+claims = st.builds(lambda op, figure: claim(op, f"{figure} ms"), st.sampled_from(["<=", "<", ">=", ">"]),
+                   st.floats(0.5, 15.0))
+
+
+@settings(max_examples=80, deadline=None)
+@given(claims, st.lists(records, max_size=8), st.randoms())
+def test_status_is_a_pure_function_of_claim_evidence_and_day(c: Claim, found: list[Evidence], rng) -> None:
+    """Same inputs, same answer, whatever order the run files were read in."""
+    shuffled = list(found)
+    rng.shuffle(shuffled)
+    first, second = claim_state(c, found, TODAY), claim_state(c, shuffled, TODAY)
+    assert (first.status, first.reason) == (second.status, second.reason)
+
+
+@settings(max_examples=80, deadline=None)
+@given(claims, st.lists(records, max_size=6), st.lists(records, max_size=6))
+def test_adding_evidence_never_loses_older_evidence(c: Claim, before: list[Evidence], added: list[Evidence]) -> None:
+    def ids(records: tuple[Evidence, ...]) -> list[tuple[object, ...]]:
+        return [(e.run, e.collected, e.value, e.low, e.high) for e in records]
+
+    kept = ids(claim_state(c, before, TODAY).evidence)
+    after = ids(claim_state(c, before + added, TODAY).evidence)
+    assert all(kept.count(item) <= after.count(item) for item in kept)
+
+
+@settings(max_examples=80, deadline=None)
+@given(claims, st.lists(records, min_size=1, max_size=6), st.integers(0, 400), st.integers(0, 400))
+def test_expiry_is_monotone_in_time(c: Claim, found: list[Evidence], day: int, later: int) -> None:
+    """Once expired, a claim stays expired as days pass with no new evidence."""
+    earlier, afterwards = TODAY + dt.timedelta(days=day), TODAY + dt.timedelta(days=day + later)
+    if claim_state(c, found, earlier).status is ClaimStatus.EXPIRED:
+        assert claim_state(c, found, afterwards).status is ClaimStatus.EXPIRED
+
+
+# -- files and rules ---------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    folder = tmp_path / "claims"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+FACTS = """facts:
+  board.memory: {value: 8 GiB, source: {kind: official-docs, reference: "https://example.org/board"}}
+  k3s.server_memory: {value: 1588 MiB, source: {kind: official-docs, reference: "https://docs.k3s.io"}}
+rules:
+  memory-fits: {says: pods fit, check: "pods_per_node * memory_per_pod + k3s.server_memory <= hardware.memory"}
+"""
+
+
+def case(pods: int, per_pod: str, assumes: str = "") -> str:
+    return f"""case:
+  id: box
+  hardware: board
+  source: {{kind: community-case, reference: "the users' document"}}
+  collected: 2026-11-20
+  {assumes}
+claims:
+  box.pods: {{claim: ">= {pods} pods", role: pods_per_node}}
+  box.memory: {{claim: "<= {per_pod}", role: memory_per_pod}}
+"""
+
+
+def test_the_edge_box_arithmetic_names_the_facts(tmp_path: Path) -> None:
+    write(tmp_path, "facts.yaml", FACTS)
+    folder = write(tmp_path, "box.yaml", case(3000, "32 MiB"))
+    (finding,) = check_consistency(load_ledger(folder))
+    assert not finding.holds and finding.arithmetic == "3000 pods × 32 MiB + 1588 MiB = 95.3 GiB > 8 GiB"
+    assert finding.facts == ("k3s.server_memory", "board.memory") and finding.claims == ("box.pods", "box.memory")
+
+
+def test_a_fact_the_case_says_it_changed_is_used_instead(tmp_path: Path) -> None:
+    write(tmp_path, "facts.yaml", FACTS)
+    folder = write(tmp_path, "box.yaml", case(10, "32 MiB", assumes="assumes: {board.memory: 64 GiB}"))
+    (finding,) = check_consistency(load_ledger(folder))
+    assert finding.holds and "(assumed by box)" in finding.arithmetic
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5000), st.integers(1, 4096), st.integers(1, 4096))
+def test_more_memory_per_pod_never_makes_an_impossible_case_possible(pods: int, small: int, extra: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write(Path(tmp), "facts.yaml", FACTS)
+        folder = write(Path(tmp), "box.yaml", case(pods, f"{small} MiB"))
+        before = check_consistency(load_ledger(folder))[0].holds
+        write(Path(tmp), "box.yaml", case(pods, f"{small + extra} MiB"))
+        after = check_consistency(load_ledger(folder))[0].holds
+    assert before or not after
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragments"),
+    [
+        ("claims:\n  a: {claim: '<= 6 ms'}\n", 2, ["a: source is missing"]),
+        ("claims:\n  a:\n    claim: '~ 6 ms'\n    source: {kind: blog, reference: x}\n    collected: 2026-01-01\n", 3,
+         ["a: claim: expected a comparison and a figure", "'~ 6 ms'"]),
+        ("claims:\n  a:\n    claim: '<= 6 parsec'\n    source: {kind: blog, reference: x}\n    collected: 2026-01-01\n", 3,
+         ["unknown unit 'parsec'", "known: "]),
+        ("claims:\n  a:\n    claim: '<= 6 ms'\n    source: {kind: rumour, reference: x}\n    collected: 2026-01-01\n", 4,
+         ["unknown kind 'rumour'", "official-docs"]),
+        ("claims:\n  a:\n    claim: '<= 6 ms'\n    source: {kind: blog, reference: x}\n", 3, ["a: collected is missing"]),
+        ("facts:\n  board.memory: {value: 8 GiB}\n", 2, ["board.memory: source is missing"]),
+        ("rules:\n  r: {check: '__import__(1) <= 2'}\n", 2, ["r: check: Call is not allowed"]),
+        ("claims:\n  a:\n    claim: '<= 6 ms'\n    colour: red\n", 4, ["unknown key 'colour'"]),
+    ],
+)
+def test_bad_input_names_file_line_and_id(tmp_path: Path, text: str, line: int, fragments: list[str]) -> None:
+    folder = write(tmp_path, "bad.yaml", text)
+    with pytest.raises(ClaimsError) as info:
+        load_ledger(folder)
+    assert str(info.value).startswith(f"{folder / 'bad.yaml'}:{line}: "), str(info.value)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_an_unknown_metric_is_an_error_listing_similar_ones(tmp_path: Path) -> None:
+    folder = write(tmp_path, "a.yaml", "claims:\n  a:\n    claim: '<= 6 ms'\n    metric: wasm.cold_strat\n"
+                                       "    source: {kind: blog, reference: x}\n    collected: 2026-01-01\n")
+    with pytest.raises(ClaimsError, match=r"a.yaml:3: a: metric 'wasm.cold_strat' is measured by no suite.*wasm.cold_start"):
+        load_ledger(folder, known_metrics=frozenset({"wasm.cold_start", "opa.eval"}))
+
+
+# -- the project's own claims and the console script -----------------------------------------------
+
+
+def test_the_seeded_claims_load_and_the_edge_box_cannot_hold(tmp_path: Path) -> None:
+    ledger = load_ledger(ROOT / "claims")
+    assert len(ledger.claims) >= 15 and all(c.source.reference for c in ledger.claims)
+    failed = {f.rule.id for f in check_consistency(ledger) if not f.holds}
+    assert {"memory-fits", "cpu-fits", "max-pods", "pod-addresses", "flags-exist"} <= failed
+
+
+def test_perfdata_claims_check_fails_on_an_impossible_case_and_writes_both_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims_dir = tmp_path / "claims"
+    shutil.copytree(ROOT / "claims", claims_dir)
+    args = ["claims", "--claims", str(claims_dir), "--runs", str(tmp_path / "runs"), "--baselines", str(ROOT / "baselines")]
+    assert main(args) == 0
+    assert main([*args, "--check", "--report", str(tmp_path / "zh.md"), "--lang", "zh"]) == 1
+    out = capsys.readouterr().out
+    assert "inconsistent: case edge-box, rule memory-fits" in out and "95.3 GiB > 8 GiB" in out
+    zh = (tmp_path / "zh.md").read_text(encoding="utf-8")
+    assert "# 数据收集报告" in zh and "待验证" in zh and "不一致" in zh
+    assert main([*args, "--report", str(tmp_path / "en.md")]) == 0
+    assert "Can these claims all be true at once?" in (tmp_path / "en.md").read_text(encoding="utf-8")
