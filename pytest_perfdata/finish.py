@@ -13,6 +13,7 @@ from .baseline import BaselineError
 from .baseline_writer import save_records
 from .record import Record
 from .report.json_report import RunInfo, build_run_document, write_json
+from . import _defaults
 from .report.markdown import write_markdown
 from .report.terminal import summary_lines
 from .session import PerfRun
@@ -123,10 +124,35 @@ def finish_run(run: PerfRun, interrupted: bool) -> Finished:
         environment=run.environment(),
     )
     stale = run.stale_metrics()
-    written = _write_reports(run, build_run_document(info, run.records, stale))
+    document = build_run_document(info, run.records, stale)
+    written = _write_reports(run, document)
     summary = summary_lines(
         run.records, target=settings.target, overhead_ns=info.harness_overhead_ns,
         stale=stale, written=written, notes=notes, saving=settings.save,
         baseline_entries=len(run.baselines.entries),
     )
-    return Finished(summary, failed)
+    return Finished(summary + _claims_lines(run, document), failed)
+
+
+def _claims_lines(run: PerfRun, document: dict[str, Any]) -> list[str]:
+    """The claims ledger after this run, when the project keeps one (``claims/`` in the rootdir).
+
+    Read after the run file was written, so this run's records are evidence like every earlier
+    run's. A claims file with an error is reported, not raised: the tests' outcome stands.
+    """
+    folder = run.settings.rootdir / _defaults.CLAIMS_DIR
+    if not folder.is_dir() or not run.records:
+        return []
+    from .claims.evidence import evidence_from_document
+    from .claims.files import ClaimsError
+    from .claims.ledger import build_report
+    from .claims.render import ledger_lines
+
+    records_dir = run.settings.records_dir
+    this_run = None if records_dir is not None else list(evidence_from_document(document, "this run"))
+    try:
+        report = build_report(folder, records_dir or folder / "no-runs", run.settings.baseline_file.parent,
+                              extra_evidence=this_run)
+    except (ClaimsError, BaselineError) as error:
+        return [f"claims: not judged: {error}"]
+    return ledger_lines(report)

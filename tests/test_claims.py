@@ -234,3 +234,27 @@ def test_perfdata_claims_check_fails_on_an_impossible_case_and_writes_both_repor
     assert "# 数据收集报告" in zh and "待验证" in zh and "不一致" in zh
     assert main([*args, "--report", str(tmp_path / "en.md")]) == 0
     assert "Can these claims all be true at once?" in (tmp_path / "en.md").read_text(encoding="utf-8")
+
+
+def test_a_project_with_claims_sees_the_ledger_after_its_run(pytester: pytest.Pytester) -> None:
+    """The run's own records are evidence: one claim verified, one refuted, in the terminal summary."""
+    pytester.makepyfile(test_fig="def test_fig(perf):\n    perf.record_value('m', 5.0, unit='ms')\n"
+                                 "    perf.record_value('n', 9.0, unit='ms')\n")
+    claims = pytester.path / "claims"
+    claims.mkdir()
+    source = "source: {kind: official-docs, reference: 'https://example.org'}\n    collected: 2026-01-01\n"
+    (claims / "c.yaml").write_text(
+        f"claims:\n  fast:\n    claim: '<= 6 ms'\n    metric: m\n    {source}"
+        f"  faster:\n    claim: '<= 6 ms'\n    metric: n\n    {source}", encoding="utf-8")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "claims: 2 from 1 file(s), *1 verified, 1 refuted*",
+        "*verified  fast *<= 6 ms: measured 5 ms <= 6 ms",
+        "*refuted   faster*contradicts <= 6 ms (by +50.0%)",
+    ])
+    broken = claims / "c.yaml"
+    broken.write_text("claims:\n  x: {claim: '<= 6 ms'}\n", encoding="utf-8")
+    rerun = pytester.runpytest("-p", "no:cacheprovider")
+    rerun.assert_outcomes(passed=1)
+    rerun.stdout.fnmatch_lines(["claims: not judged: *c.yaml:2: x: source is missing*"])
