@@ -151,8 +151,10 @@ def comparison_class(env: Environment, unit: str) -> str:
 
     Timings compare only within a machine class (:func:`machine_label`). An instruction count
     compares on any machine of the same architecture running the same Python: so a count stored
-    on one CI runner still judges the next runner, whatever its CPU. Assumed: the runners share
-    the interpreter's build (a build with other compiler options executes other instructions).
+    on one CI runner still judges the next runner, whatever its CPU. Assumed: valgrind's
+    simulated CPU makes the code executed, not the host's model, decide the count (C library
+    routines picked by CPU features aside), and the runners share the interpreter's build (a
+    build with other compiler options executes other instructions).
     """
     if unit in COUNTED_UNITS:
         python = ".".join(env.python.split(".")[:2])
