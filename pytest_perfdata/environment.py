@@ -157,8 +157,7 @@ def comparison_class(env: Environment, unit: str) -> str:
     build with other compiler options executes other instructions).
     """
     if unit in COUNTED_UNITS:
-        python = ".".join(env.python.split(".")[:2])
-        return f"{env.architecture}, instructions counted by valgrind, Python {python}"
+        return machine_class(f"{env.architecture}, instructions counted by valgrind, Python {env.python}")
     return machine_label(env)
 
 

@@ -185,8 +185,8 @@ def paired_reference(samples_ns: Sequence[float], pairs: Sequence[tuple[int, flo
     for count, reference in pairs:
         ratios.extend(sample / reference for sample in samples_ns[start:start + count])
         start += count
-    corrected = statistic_value(statistic, sorted(ratios))
-    return statistic_value(statistic, sorted(samples_ns[:start])) / corrected if corrected > 0 else 0.0
+    corrected = statistic_value(statistic, ratios)
+    return statistic_value(statistic, samples_ns[:start]) / corrected if corrected > 0 else 0.0
 
 
 def _bracketing(burst_medians: Sequence[float], blocks: Sequence[int]) -> tuple[tuple[int, float], ...]:

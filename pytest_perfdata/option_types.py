@@ -19,7 +19,7 @@ def _plain_number(text: str, suffix: str, *, required: bool) -> float | None:
     the unit parser; anything else goes through :mod:`.units`, which gives the reasons.
     """
     stripped = text.strip()
-    if stripped.endswith(suffix):
+    if suffix and stripped.endswith(suffix):
         stripped = stripped[: -len(suffix)].rstrip()
     elif required:
         return None
@@ -120,14 +120,6 @@ def non_negative_int(text: str) -> int:
 MAX_SENSITIVITY = 3.0
 
 
-def _finite(text: str) -> float | None:
-    try:
-        value = float(text) if "_" not in text else None
-    except ValueError:
-        return None
-    return value if value is not None and math.isfinite(value) else None
-
-
 def drift_sensitivity(text: str) -> tuple[float, float]:
     """How strongly a metric follows its drift reference, as a range: ``0.8..1.2``, or one number.
 
@@ -135,8 +127,8 @@ def drift_sensitivity(text: str) -> tuple[float, float]:
     a regression only if it shows at every sensitivity in the range.
     """
     low_text, dots, high_text = text.strip().partition("..")
-    low = _finite(low_text)
-    high = _finite(high_text) if dots else low
+    low = _plain_number(low_text, "", required=False)
+    high = _plain_number(high_text, "", required=False) if dots else low
     if low is None or high is None or not 0 <= low <= high <= MAX_SENSITIVITY:
         raise argparse.ArgumentTypeError(
             f"expected a range such as '0.8..1.2' (or one number), between 0 and {MAX_SENSITIVITY:g}, "

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -85,13 +84,15 @@ def run_once(project: Path, n: int, *extra: str, template: str = WORKLOAD,
 
 
 def declare_sensitivity(project: Path, sensitivity: str) -> None:
-    """Write ``drift_sensitivity`` into the saved entry of the judged metric (the only one)."""
+    """Write ``drift_sensitivity`` into the saved entries (the judged metric, and its count if any)."""
+    from pytest_perfdata.baseline import load_baseline_file
+    from pytest_perfdata.baseline_writer import set_fields
+
     (baseline,) = (project / "baselines").glob("*.yaml")
-    text, count = re.subn(r"^([^#\s][^\n]*:)\n", rf"\1\n  drift_sensitivity: {sensitivity}\n",
-                          baseline.read_text(), count=1, flags=re.MULTILINE)
-    if count != 1:
+    entries = load_baseline_file(baseline, baseline.stem).entries
+    if not entries:
         raise SystemExit(f"aa_ab: no entry in {baseline} to declare a sensitivity for")
-    baseline.write_text(text)
+    set_fields(baseline, baseline.stem, {metric: {"drift_sensitivity": sensitivity} for metric in entries})
 
 
 def followed(pairs: list[tuple[float, float]]) -> str:

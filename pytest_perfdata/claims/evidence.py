@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..environment import Environment, machine_label
+from ..provenance import Engine
 from .model import Evidence
 
 __all__ = ["evidence_from_document", "load_evidence"]
@@ -51,13 +53,13 @@ def evidence_from_document(document: dict[str, Any], run: str) -> Iterable[Evide
             statistic=record["statistic"], target=record["target"],
             collected=dt.date.fromisoformat(record["collected"]), test=record["test"],
             engine={key: str(engine[key]) for key in ("name", "version", "mode") if engine.get(key)},
-            environment=_describe(environment, engine), run=run, notes=notes,
+            environment=_where(environment, engine), run=run, notes=notes,
         )
 
 
-def _describe(environment: dict[str, Any], engine: dict[str, Any]) -> str:
-    cpu = environment.get("cpu_model", "?")
-    ran = f"{engine.get('name', '')} {engine.get('version', '')}".strip()
-    mode = f" ({engine['mode']})" if engine.get("mode") else ""
-    return (f"{environment.get('architecture', '?')}, {cpu}, {environment.get('cores', '?')} cores"
-            + (f"; {ran}{mode}" if ran else ""))
+def _where(environment: dict[str, Any], engine: dict[str, Any]) -> str:
+    """The record's machine class and the engine that ran, as the rest of the plugin names them."""
+    where = machine_label(Environment.from_dict(environment)) if environment else "unknown machine"
+    if not engine.get("name"):
+        return where
+    return f"{where}; {Engine(str(engine['name']), str(engine.get('version', '')), str(engine.get('mode', '')))}"

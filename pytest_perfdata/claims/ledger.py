@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import final
 
+from ..targets import known_targets
 from .consistency import check_consistency
 from .evidence import load_evidence
 from .files import Ledger, load_ledger
@@ -57,8 +58,8 @@ def known_metrics_in(baselines: Path, evidence: list[Evidence]) -> frozenset[str
     from ..baseline import load_baseline_file  # the plugin's own reader, errors with file and line
 
     metrics = {record.metric for record in evidence}
-    for path in sorted(baselines.glob("*.yaml")) if baselines.is_dir() else ():
-        metrics.update(load_baseline_file(path, path.stem).entries)
+    for target in known_targets(baselines):
+        metrics.update(load_baseline_file(baselines / f"{target}.yaml", target).entries)
     return frozenset(metrics)
 
 
@@ -71,7 +72,7 @@ def build_report(claims_dir: Path, runs_dir: Path, baselines_dir: Path, today: d
     evidence, warnings = load_evidence(runs_dir)
     runs = len({record.run for record in evidence})
     evidence += extra_evidence or []
-    targets = tuple(sorted(path.stem for path in baselines_dir.glob("*.yaml"))) if baselines_dir.is_dir() else None
+    targets = tuple(known_targets(baselines_dir)) if baselines_dir.is_dir() else None
     ledger = load_ledger(claims_dir, known_metrics_in(baselines_dir, evidence), targets)
     day = today or dt.date.today()
     states = tuple(claim_state(claim, evidence, day, max_age_days) for claim in ledger.claims)
