@@ -49,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .claims.files import ClaimsError
     from .claims.model import ClaimStatus
+    from .claims.document import ledger_document
     from .claims.ledger import build_report
     from .claims.render import ledger_lines, ledger_markdown
     from .baseline import BaselineError
@@ -61,11 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ClaimsError, BaselineError) as error:
         print(f"perfdata claims: {error}", file=sys.stderr)
         return 2
-    print("\n".join(ledger_lines(report, limit=10_000)))
+    ledger = ledger_document(report)
+    print("\n".join(ledger_lines(ledger, limit=10_000)))
     if args.report is not None:
         from ._atomic import write_text_atomically
 
-        write_text_atomically(args.report, ledger_markdown(report, args.lang))
+        write_text_atomically(args.report, ledger_markdown(ledger, args.lang))
         print(f"written: {args.report}")
     if args.check and report.failing:
         print(f"perfdata claims --check: {report.counts[ClaimStatus.REFUTED]} refuted, "

@@ -70,13 +70,20 @@ def _ignored_by_git(records_dir: Path) -> None:
         ignore.write_text("# Created by pytest-perfdata: run files are output, not sources.\n*\n")
 
 
+def _run_file(run: PerfRun) -> Path | None:
+    """Where this run's records are kept as evidence (``--perf-records-dir``), if anywhere."""
+    if run.settings.records_dir is None or not run.records:
+        return None
+    return run.settings.records_dir / f"{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.run_id}.json"
+
+
 def _write_reports(run: PerfRun, document: dict[str, Any]) -> list[str]:
     written = []
     targets = list(run.settings.reports)
-    if run.settings.records_dir is not None and run.records:
-        stamp = run.started.strftime("%Y%m%dT%H%M%SZ")
-        _ignored_by_git(run.settings.records_dir)
-        targets.append(run.settings.records_dir / f"{stamp}-{run.run_id}.json")
+    run_file = _run_file(run)
+    if run_file is not None:
+        _ignored_by_git(run_file.parent)
+        targets.append(run_file)
     for path in targets:
         if path.suffix == ".md":
             write_markdown(path, document, run.settings.report_lang)
@@ -125,34 +132,39 @@ def finish_run(run: PerfRun, interrupted: bool) -> Finished:
     )
     stale = run.stale_metrics()
     document = build_run_document(info, run.records, stale)
+    claims_lines = _judge_claims(run, document)
     written = _write_reports(run, document)
     summary = summary_lines(
         run.records, target=settings.target, overhead_ns=info.harness_overhead_ns,
         stale=stale, written=written, notes=notes, saving=settings.save,
         baseline_entries=len(run.baselines.entries),
     )
-    return Finished(summary + _claims_lines(run, document), failed)
+    return Finished(summary + claims_lines, failed)
 
 
-def _claims_lines(run: PerfRun, document: dict[str, Any]) -> list[str]:
-    """The claims ledger after this run, when the project keeps one (``claims/`` in the rootdir).
+def _judge_claims(run: PerfRun, document: dict[str, Any]) -> list[str]:
+    """Judge the project's claims (``claims/`` in the rootdir) with every stored run and this one.
 
-    Read after the run file was written, so this run's records are evidence like every earlier
-    run's. A claims file with an error is reported, not raised: the tests' outcome stands.
+    The ledger goes into the run document (``claims``), so the JSON and Markdown reports carry it,
+    and its lines end the terminal summary. A claims file with an error is reported, not raised:
+    the tests' outcome stands.
     """
     folder = run.settings.rootdir / _defaults.CLAIMS_DIR
     if not folder.is_dir() or not run.records:
         return []
+    from .claims.document import ledger_document
     from .claims.evidence import evidence_from_document
     from .claims.files import ClaimsError
     from .claims.ledger import build_report
     from .claims.render import ledger_lines
 
+    run_file = _run_file(run)
+    this_run = list(evidence_from_document(document, run_file.name if run_file else "this run"))
     records_dir = run.settings.records_dir
-    this_run = None if records_dir is not None else list(evidence_from_document(document, "this run"))
     try:
         report = build_report(folder, records_dir or folder / "no-runs", run.settings.baseline_file.parent,
                               extra_evidence=this_run)
     except (ClaimsError, BaselineError) as error:
         return [f"claims: not judged: {error}"]
-    return ledger_lines(report)
+    document["claims"] = ledger_document(report)
+    return ledger_lines(document["claims"])

@@ -52,6 +52,23 @@ class Engine:
     name: str
     version: str
     mode: str = ""
+    #: What the binary was built with, where that moves the figures and the version cannot tell
+    #: (``(("aot-compiler", "llvm-shared"), ("llvm", "libLLVM-16.so"))``); pairs, so it hashes.
+    build: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Engine:
+        """The inverse of :meth:`to_dict`; run files before run/3 have no ``build``."""
+        build = data.get("build") or {}
+        return cls(str(data["name"]), str(data["version"]), str(data.get("mode", "")),
+                   tuple((str(key), str(value)) for key, value in build.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``name``, ``version``, ``mode`` and, when known, ``build`` as a mapping."""
+        data: dict[str, Any] = {"name": self.name, "version": self.version, "mode": self.mode}
+        if self.build:
+            data["build"] = dict(self.build)
+        return data
 
     @property
     def slug(self) -> str:
@@ -61,3 +78,9 @@ class Engine:
     def __str__(self) -> str:
         text = f"{self.name} {self.version}".strip()
         return f"{text} ({self.mode})" if self.mode else text
+
+    @property
+    def description(self) -> str:
+        """:meth:`__str__` with the build, for reports that say where a figure came from."""
+        build = ", ".join(f"{key} {value}" for key, value in self.build)
+        return f"{self}; build: {build}" if build else str(self)

@@ -2,7 +2,7 @@
 
 Records cross process boundaries (xdist workers) and land in the run's JSON file, so every type
 here converts to and from plain JSON-compatible dicts. The layout is versioned by
-:data:`RECORD_SCHEMA`; ``pytest_perfdata/schema/run-2.json`` is the JSON Schema of the run file.
+:data:`RECORD_SCHEMA`; ``pytest_perfdata/schema/run-3.json`` is the JSON Schema of the run file.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ __all__ = [
 #: Baselines saved before references had kinds were all timed beside it.
 CPU_REFERENCE_KIND: Final = "cpu-loop"
 
-RECORD_SCHEMA: Final = "pytest-perfdata/run/2"
+RECORD_SCHEMA: Final = "pytest-perfdata/run/3"
 
 
 class Better(str, enum.Enum):
@@ -223,7 +223,7 @@ class Record:
             "environment": asdict(self.environment),
             "status": self.status.value,
             "collected": self.collected.isoformat(),
-            "engine": asdict(self.engine) if self.engine else None,
+            "engine": self.engine.to_dict() if self.engine else None,
             "loops": self.loops,
             "overhead_ns": self.overhead_ns,
             "cpu_time": self.cpu_time,
@@ -252,7 +252,7 @@ class Record:
             environment=Environment.from_dict(data["environment"]),
             status=VerificationStatus(data["status"]),
             collected=dt.date.fromisoformat(data["collected"]),
-            engine=Engine(**data["engine"]) if data.get("engine") else None,
+            engine=Engine.from_dict(data["engine"]) if data.get("engine") else None,
             loops=int(data.get("loops", 1)),
             overhead_ns=float(data.get("overhead_ns", 0.0)),
             cpu_time=data.get("cpu_time"),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from dataclasses import replace
+from importlib.resources import files
 from pathlib import Path
 
+import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +17,7 @@ from hypothesis import strategies as st
 from pytest_perfdata.claims.consistency import check_consistency
 from pytest_perfdata.claims.files import ClaimsError, load_ledger
 from pytest_perfdata.claims.lifecycle import claim_state
-from pytest_perfdata.claims.model import Claim, ClaimSource, ClaimStatus, Comparison, Evidence, Location
+from pytest_perfdata.claims.model import Claim, ClaimSource, ClaimStatus, Comparison, Evidence, Location, engine_terms
 from pytest_perfdata.cli import main
 from pytest_perfdata.units import parse_quantity
 
@@ -64,6 +67,22 @@ def test_a_version_prefix_matches_its_patch_releases() -> None:
     record = evidence(5.0, 4.9, 5.1, name="wasmedge", version="0.14.1")
     assert claim_state(claim(engine={"version": "0.14"}), [record], TODAY).status is ClaimStatus.VERIFIED
     assert claim_state(claim(engine={"version": "0.14.0"}), [record], TODAY).status is ClaimStatus.PENDING
+
+
+def test_a_claim_made_for_one_build_is_not_decided_by_another(tmp_path: Path) -> None:
+    """What moves the figure (how WasmEdge's LLVM is linked) is matched like the version."""
+    folder = write(tmp_path, "c.yaml", "claims:\n  c:\n    claim: '<= 6 ms'\n    metric: m\n"
+                   "    engine: {name: wasmedge, build: {aot-compiler: llvm-static}}\n"
+                   "    source: {kind: blog, reference: x}\n    collected: 2026-01-01\n")
+    (made_for,) = load_ledger(folder).claims
+    assert made_for.engine == {"name": "wasmedge", "build.aot-compiler": "llvm-static"}
+    shared = {"name": "wasmedge", "build": {"aot-compiler": "llvm-shared", "llvm": "libLLVM-16.so"}}
+    other = evidence(40.0, 39.0, 41.0, **engine_terms(shared))
+    state = claim_state(made_for, [other], TODAY)
+    assert state.status is ClaimStatus.PENDING
+    assert "build.aot-compiler llvm-shared" in state.reason and "claimed for name wasmedge, build.aot-compiler llvm-static" in state.reason
+    same = evidence(5.0, 4.9, 5.1, **engine_terms({**shared, "build": {"aot-compiler": "llvm-static"}}))
+    assert claim_state(made_for, [other, same], TODAY).status is ClaimStatus.VERIFIED
 
 
 def test_old_deciding_evidence_expires() -> None:
@@ -192,6 +211,9 @@ def test_more_memory_per_pod_never_makes_an_impossible_case_possible(pods: int, 
         ("facts:\n  board.memory: {value: 8 GiB}\n", 2, ["board.memory: source is missing"]),
         ("rules:\n  r: {check: '__import__(1) <= 2'}\n", 2, ["r: check: Call is not allowed"]),
         ("claims:\n  a:\n    claim: '<= 6 ms'\n    colour: red\n", 4, ["unknown key 'colour'"]),
+        ("claims:\n  a:\n    claim: '<= 6 ms'\n    engine: {name: x, build: llvm}\n"
+         "    source: {kind: blog, reference: x}\n    collected: 2026-01-01\n", 4,
+         ["a: engine: expected a mapping of name, version, mode, build", "build: a mapping"]),
     ],
 )
 def test_bad_input_names_file_line_and_id(tmp_path: Path, text: str, line: int, fragments: list[str]) -> None:
@@ -258,3 +280,29 @@ def test_a_project_with_claims_sees_the_ledger_after_its_run(pytester: pytest.Py
     rerun = pytester.runpytest("-p", "no:cacheprovider")
     rerun.assert_outcomes(passed=1)
     rerun.stdout.fnmatch_lines(["claims: not judged: *c.yaml:2: x: source is missing*"])
+
+
+def test_the_run_reports_carry_the_ledger_in_both_languages(pytester: pytest.Pytester) -> None:
+    """JSON keeps the ledger as judged at the run's end; Markdown renders it, in English or Chinese."""
+    pytester.makepyfile(test_fig="def test_fig(perf):\n    perf.record_value('m', 5.0, unit='ms')\n")
+    claims = pytester.path / "claims"
+    claims.mkdir()
+    (claims / "c.yaml").write_text(
+        "claims:\n  fast:\n    says: it starts fast\n    claim: '<= 6 ms'\n    metric: m\n"
+        "    source: {kind: benchmark, reference: 'https://example.org/bench', quote: 'under 6 ms'}\n"
+        "    collected: 2026-01-01\n", encoding="utf-8")
+    for lang, words in (("en", ["## Claims", "| verified | `fast` | it starts fast (<= 6 ms) | measured 5 ms <= 6 ms |",
+                                "benchmark: https://example.org/bench “under 6 ms”"]),
+                        ("zh", ["## 声明", "| 已验证 | `fast` |", "基准测试: https://example.org/bench"])):
+        result = pytester.runpytest("-p", "no:cacheprovider", "--perf-report", f"r-{lang}.md",
+                                    "--perf-report", f"r-{lang}.json", f"--perf-report-lang={lang}")
+        result.assert_outcomes(passed=1)
+        markdown = (pytester.path / f"r-{lang}.md").read_text(encoding="utf-8")
+        for expected in words:
+            assert expected in markdown, (expected, markdown)
+    document = json.loads((pytester.path / "r-zh.json").read_text(encoding="utf-8"))
+    (fast,) = document["claims"]["claims"]
+    assert fast["status"] == "verified" and fast["evidence"][0]["metric"] == "m"
+    assert document["claims"]["runs"] == 1  # the English run's file, read as earlier evidence
+    schema = files("pytest_perfdata").joinpath("schema/run-3.json").read_text(encoding="utf-8")
+    jsonschema.Draft202012Validator(json.loads(schema)).validate(document)

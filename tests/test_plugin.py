@@ -285,7 +285,7 @@ def test_measure_produces_a_record(pytester: pytest.Pytester) -> None:
     assert record["test"] == "test_measure_produces_a_record.py::test_noop"
     assert record["summary"]["n"] > 0 and record["overhead_ns"] > 0 and record["loops"] >= 1
     assert document["run"]["harness_overhead_ns"] > 0
-    schema = files("pytest_perfdata").joinpath("schema/run-2.json").read_text(encoding="utf-8")
+    schema = files("pytest_perfdata").joinpath("schema/run-3.json").read_text(encoding="utf-8")
     jsonschema.Draft202012Validator(json.loads(schema)).validate(document)
 
 

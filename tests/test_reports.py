@@ -36,7 +36,7 @@ from pytest_perfdata.report.markdown import render_markdown, write_markdown
 from pytest_perfdata.stats import STATISTICS, Interval, summarize
 
 COLD_START = "suites/wasmedge/test_cold_start.py"
-SCHEMA_PATH = Path(record_module.__file__).parent / "schema" / "run-2.json"
+SCHEMA_PATH = Path(record_module.__file__).parent / "schema" / "run-3.json"
 GIB = 1024**3
 
 
@@ -200,7 +200,7 @@ def test_load_refuses_other_schema(tmp_path: Path) -> None:
     path = tmp_path / "other.json"
     old = {"schema": "pytest-perfdata/run/0", "records": []}
     path.write_text(json.dumps(old), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"other\.json.*pytest-perfdata/run/2"):
+    with pytest.raises(ValueError, match=r"other\.json.*pytest-perfdata/run/3"):
         load_run_document(path)
     path.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ValueError, match=r"other\.json"):
@@ -281,6 +281,19 @@ def test_markdown_zh_keeps_node_id_and_adds_engine() -> None:
     text = render_markdown(make_document(record), lang="zh")
     assert "> - **数据来源**：基准测试（pytest-perfdata，suites/x.py::test_y[a-1]）" in text
     assert "> - **测试环境**：x86_64，2 核，2 GiB，Debian 12，Linux 6.x，wasmedge 0.14.1" in text
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", "wasmedge 0.14.1, wasmedge built with aot-compiler llvm-shared; llvm libLLVM-16.so"),
+    ("zh", "wasmedge 0.14.1，wasmedge 构建：aot-compiler llvm-shared; llvm libLLVM-16.so"),
+])
+def test_the_environment_says_how_the_engine_was_built(lang: str, words: str) -> None:
+    engine = Engine("wasmedge", "0.14.1", "cli-aot", (("aot-compiler", "llvm-shared"), ("llvm", "libLLVM-16.so")))
+    document = make_document(make_record(environment=make_environment(runtimes={}), engine=engine))
+    assert words in render_markdown(document, lang=lang)
+    loaded = json.loads(json.dumps(document))
+    assert loaded["records"][0]["engine"]["build"] == {"aot-compiler": "llvm-shared", "llvm": "libLLVM-16.so"}
+    assert Record.from_dict(loaded["records"][0]).engine == engine
 
 
 def test_markdown_escapes_pipe_in_table() -> None:
@@ -375,7 +388,8 @@ def records(draw: st.DrawFn) -> Record:
         environment=environment,
         status=draw(st.sampled_from(VerificationStatus)),
         collected=draw(st.dates()).isoformat(),
-        engine=draw(st.none() | st.builds(Engine, text, text, text)),
+        engine=draw(st.none() | st.builds(Engine, text, text, text,
+                                          st.dictionaries(text, text, max_size=3).map(lambda d: tuple(d.items())))),
         loops=draw(st.integers(1, 10**9)),
         overhead_ns=draw(finite),
         cpu_time=draw(st.none() | finite),

@@ -201,13 +201,15 @@ def test_fake_wasmedge_on_path_is_selected(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
     backend = select_wasm_backend("auto")
     assert backend.name == "wasmedge"
-    assert backend.engine == Engine("wasmedge", "0.14.1", "cli")
+    # the stand-in is a script: the record says its build was not read rather than guess one
+    not_read = (("binary", "not ELF (a script or wrapper): build not read"), ("aot-compiler", "unknown"))
+    assert backend.engine == Engine("wasmedge", "0.14.1", "cli", not_read)
     assert backend.embedded is None and "embedded" in backend.unavailable
     cli = backend.cli
     assert isinstance(cli, WasmEdgeCli)
     assert cli.version_info == (0, 14, 1)
     assert cli.limit_flags == {"--time-limit", "--memory-page-limit", "--gas-limit"}
-    assert cli.precompiled_engine == Engine("wasmedge", "0.14.1", "cli-aot")
+    assert cli.precompiled_engine == Engine("wasmedge", "0.14.1", "cli-aot", not_read)
 
     wasm = tmp_path / "m.wasm"
     wasm.write_bytes(b"\0asm")

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..environment import Environment, machine_label
 from ..provenance import Engine
-from .model import Evidence
+from .model import Evidence, engine_terms
 
 __all__ = ["evidence_from_document", "load_evidence"]
 
@@ -52,7 +52,7 @@ def evidence_from_document(document: dict[str, Any], run: str) -> Iterable[Evide
             metric=record["metric"], value=float(record["value"]), low=low, high=high, unit=record["unit"],
             statistic=record["statistic"], target=record["target"],
             collected=dt.date.fromisoformat(record["collected"]), test=record["test"],
-            engine={key: str(engine[key]) for key in ("name", "version", "mode") if engine.get(key)},
+            engine=engine_terms(engine),
             environment=_where(environment, engine), run=run, notes=notes,
         )
 
@@ -60,6 +60,6 @@ def evidence_from_document(document: dict[str, Any], run: str) -> Iterable[Evide
 def _where(environment: dict[str, Any], engine: dict[str, Any]) -> str:
     """The record's machine class and the engine that ran, as the rest of the plugin names them."""
     where = machine_label(Environment.from_dict(environment)) if environment else "unknown machine"
-    if not engine.get("name"):
+    if not engine.get("name") or "version" not in engine:
         return where
-    return f"{where}; {Engine(str(engine['name']), str(engine.get('version', '')), str(engine.get('mode', '')))}"
+    return f"{where}; {Engine.from_dict(engine).description}"

@@ -38,7 +38,7 @@ from ..baseline import BaselineError, compose, yaml_loader
 from ..stats import STATISTICS
 from ..units import Quantity, UnitError, parse_quantity
 from .expression import ExpressionError, names_in, parse
-from .model import CLAIM_SOURCE_KINDS, Claim, ClaimSource, Comparison, Fact, Location, Rule
+from .model import CLAIM_SOURCE_KINDS, Claim, ClaimSource, Comparison, Fact, Location, Rule, engine_terms
 
 __all__ = ["Case", "ClaimsError", "Ledger", "load_ledger"]
 
@@ -48,7 +48,7 @@ CASE_KEYS: Final = ("id", "says", "target", "hardware", "engine", "flags", "assu
 FACT_KEYS: Final = ("value", "items", "source", "note")
 RULE_KEYS: Final = ("says", "check")
 SECTIONS: Final = ("case", "claims", "facts", "rules")
-ENGINE_KEYS: Final = ("name", "version", "mode")
+ENGINE_KEYS: Final = ("name", "version", "mode", "build")
 
 _FACT_ID: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _ROLE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -177,9 +177,11 @@ class _Node:
         raw = self.value("engine")
         if raw is None:
             return {}
-        if not isinstance(raw, dict) or not set(raw) <= set(ENGINE_KEYS):
-            raise self.error(self.fields["engine"], f"engine: expected a mapping of {', '.join(ENGINE_KEYS)}, got {raw!r}")
-        return {str(k): str(v) for k, v in raw.items()}
+        build = raw.get("build", {}) if isinstance(raw, dict) else None
+        if not isinstance(raw, dict) or not set(raw) <= set(ENGINE_KEYS) or not isinstance(build, dict):
+            raise self.error(self.fields["engine"], f"engine: expected a mapping of {', '.join(ENGINE_KEYS)} "
+                                                    f"(build: a mapping of facts such as aot-compiler), got {raw!r}")
+        return engine_terms(raw)
 
 
 _LOADER: Final = yaml_loader()("")

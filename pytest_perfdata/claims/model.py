@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, final
+from typing import Any, Final, final
 
 from ..units import Quantity
 
@@ -24,6 +24,7 @@ __all__ = [
     "Finding",
     "Location",
     "Rule",
+    "engine_terms",
 ]
 
 
@@ -96,7 +97,7 @@ class Claim:
     role: str | None = None  # its name in the case's consistency rules (pods_per_node, ...)
     target: str | None = None  # the target it was claimed for (None: any)
     hardware: str | None = None  # the hardware fact it was claimed for
-    engine: dict[str, str] = field(default_factory=dict)  # name / version / mode a record must match
+    engine: dict[str, str] = field(default_factory=dict)  # engine_terms a record must match
     requires: str = ""  # what measuring it needs, said when nothing measured it
     note: str = ""
 
@@ -179,7 +180,19 @@ class Evidence:
     target: str
     collected: dt.date
     test: str
-    engine: dict[str, str]
+    engine: dict[str, str]  # engine_terms of the engine that ran
     environment: str  # a one-line description of where it ran
     run: str  # the run file it came from
     notes: tuple[str, ...] = ()
+
+
+def engine_terms(engine: Mapping[str, Any]) -> dict[str, str]:
+    """An engine as the terms a claim matches: ``name``, ``version``, ``mode``, ``build.<fact>``.
+
+    One flat vocabulary for both sides, a record's engine (``Engine.to_dict``) and a claim's
+    ``engine:``, so that a claim made for, say, WasmEdge with LLVM linked statically names
+    ``build: {aot-compiler: llvm-static}`` and is matched key by key like the version.
+    """
+    terms = {key: str(engine[key]) for key in ("name", "version", "mode") if engine.get(key)}
+    build = engine.get("build") or {}
+    return terms | {f"build.{key}": str(value) for key, value in build.items()}

@@ -39,7 +39,7 @@ def outcome_counts(records: Sequence[Record]) -> dict[str, int]:
 
 
 def build_run_document(run: RunInfo, records: Sequence[Record], stale: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON document of one run (schema ``pytest-perfdata/run/2``)."""
+    """The JSON document of one run (schema ``pytest-perfdata/run/3``)."""
     info = asdict(run)
     environment = info.pop("environment")
     return {
@@ -61,14 +61,15 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     write_text_atomically(Path(path), text + "\n")
 
 
-#: Run-file layouts this version reads: run/1 lacks only each record's ``confirmation``.
-READABLE_SCHEMAS = (RECORD_SCHEMA, "pytest-perfdata/run/1")
+#: Run-file layouts this version reads: run/2 lacks only ``claims`` and an engine's ``build``, run/1 also each
+#: record's ``confirmation``.
+READABLE_SCHEMAS = (RECORD_SCHEMA, "pytest-perfdata/run/2", "pytest-perfdata/run/1")
 
 
 def load_run_document(path: Path | str) -> dict[str, Any]:
     """Read a run file written by :func:`write_json`, refusing other layouts by their schema id.
 
-    Only the id is checked: the full JSON Schema (``schema/run-2.json``) needs ``jsonschema``,
+    Only the id is checked: the full JSON Schema (``schema/run-3.json``) needs ``jsonschema``,
     which is a test dependency, not a runtime one.
     """
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .._atomic import write_text_atomically
+from ..claims.render import claims_sections
 from ..environment import Environment
 from ..record import CheckKind, Outcome, Record
 from ..units import format_quantity
@@ -53,6 +54,7 @@ _TEXT: Final[dict[str, dict[str, Any]]] = {
         "semicolon": "; ",
         "parens": ("(", ")"),
         "cores": lambda n: f"{n} core" if n == 1 else f"{n} cores",
+        "built": lambda name, facts: f"{name} built with {facts}",
         "kinds": {
             "measured": "Measured",
             "official-docs": "Official documentation",
@@ -97,6 +99,7 @@ _TEXT: Final[dict[str, dict[str, Any]]] = {
         "semicolon": "；",
         "parens": ("（", "）"),
         "cores": lambda n: f"{n} 核",
+        "built": lambda name, facts: f"{name} 构建：{facts}",
         "kinds": {
             "measured": "实测",
             "official-docs": "官方文档",
@@ -192,6 +195,8 @@ def _environment_text(record: Record, words: Mapping[str, Any]) -> str:
         runtimes[engine.name] = engine.version
     parts = _machine_parts(record.environment, words, cpu=False)
     parts += [f"{name} {version}".strip() for name, version in runtimes.items()]
+    if engine and engine.build:
+        parts.append(words["built"](engine.name, "; ".join(f"{key} {value}" for key, value in engine.build)))
     return str(words["comma"].join(part for part in parts if part))
 
 
@@ -321,6 +326,9 @@ def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
     stale = document.get("stale_baselines") or []
     if stale:
         lines += ["", words["stale"], ""] + [f"- {_inline(entry)}" for entry in stale]
+    ledger = document.get("claims")
+    if ledger:
+        lines += ["", *claims_sections(ledger, lang, in_run_report=True)]
     return "\n".join(lines) + "\n"
 
 

@@ -11,7 +11,7 @@ density. In the long test process the same ramp read 4 KiB per instance in one s
 from __future__ import annotations
 
 import gc
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, final
 
@@ -41,7 +41,7 @@ def instance_ramp(
     job = {"wasm": str(wasm), "consume_fuel": consume_fuel, "batch": batch, "cap": cap, "budget": budget_bytes}
     answer = run_fresh(__name__, job, label="wasm instance ramp", timeout_s=timeout_s)
     return InstanceRamp(
-        Engine(**answer["engine"]), tuple(answer["per_instance"]), answer["instances"], answer["held"], answer["stopped"]
+        Engine.from_dict(answer["engine"]), tuple(answer["per_instance"]), answer["instances"], answer["held"], answer["stopped"]
     )
 
 
@@ -79,7 +79,7 @@ def _child(job: dict[str, Any]) -> dict[str, Any]:
             stopped = f"memory budget of {job['budget'] // 1024**2} MiB reached"
             break
     return {
-        "engine": asdict(embedded.engine),
+        "engine": embedded.engine.to_dict(),
         "per_instance": per_instance,
         "instances": len(alive),
         "held": max(_private_now() - start, 1),

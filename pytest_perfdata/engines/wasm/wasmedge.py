@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Final
 
 from ...provenance import Engine
@@ -14,6 +15,7 @@ from .._text import first_line
 from ..process import CompletedRun, RunTimeout, run_bounded
 from .protocol import WASM_PAGE, WASMEDGE_HINT, LimitKind, Limits, WasmUnavailable
 from ._cli import ProcessCli
+from .wasmedge_build import wasmedge_build
 
 __all__ = ["WasmEdgeCli", "classify_wasmedge", "find_wasmedge", "parse_version"]
 
@@ -45,17 +47,21 @@ class WasmEdgeCli(ProcessCli):
     AOT artefacts are compiled ``--interruptible`` so that the time limit can stop them, and run
     with ``--run-mode=aot`` from 0.17 on, where WasmEdge no longer runs AOT code by default.
     Some builds have no compiler (no LLVM): their ``precompile`` raises WasmAotUnavailable.
+    Both engines carry the build read from the binary (:func:`wasmedge_build`), which moves the
+    figures more than the version does.
     """
 
     classify = staticmethod(classify_wasmedge)
 
-    def __init__(self, executable: Path, version: str, help_text: str = "") -> None:
+    def __init__(self, executable: Path, version: str, help_text: str = "",
+                 build: Mapping[str, str] | None = None) -> None:
         self.executable = Path(executable)
         self.version = version
         self.version_info = parse_version(version)
         self.limit_flags = frozenset(flag for flag in _LIMIT_FLAGS if flag in help_text)
-        self.engine = Engine("wasmedge", version, "cli")
-        self.precompiled_engine = Engine("wasmedge", version, "cli-aot")
+        built = tuple((build or {}).items())
+        self.engine = Engine("wasmedge", version, "cli", built)
+        self.precompiled_engine = Engine("wasmedge", version, "cli-aot", built)
 
     @classmethod
     def probe(cls, executable: Path) -> WasmEdgeCli:
@@ -79,7 +85,7 @@ class WasmEdgeCli(ProcessCli):
             )
         except (OSError, RunTimeout):
             help_text = ""
-        return cls(executable, match.group(1), help_text)
+        return cls(executable, match.group(1), help_text, wasmedge_build(executable))
 
     @property
     def aot_needs_run_mode(self) -> bool:
