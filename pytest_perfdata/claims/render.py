@@ -16,9 +16,9 @@ __all__ = ["LANGUAGES", "claims_sections", "ledger_lines", "ledger_markdown"]
 #: The team's words for each status, and for an impossible case.
 _STATUS_WORDS: Final = {
     "en": {"verified": "verified", "pending": "pending", "expired": "expired", "refuted": "refuted",
-           "inconsistent": "inconsistent"},
+           "inconsistent": "inconsistent", "and": ", "},
     "zh": {"verified": "已验证", "pending": "待验证", "expired": "已过期", "refuted": "已证伪",
-           "inconsistent": "不一致"},
+           "inconsistent": "不一致", "and": "、"},
 }
 
 _TEXT: Final = {
@@ -59,7 +59,7 @@ def _cell(text: object) -> str:
 
 
 def _status(claim: Mapping[str, Any], words: Mapping[str, str]) -> str:
-    return words[claim["status"]] + (f", {words['inconsistent']}" if claim["inconsistent"] else "")
+    return words[claim["status"]] + (words["and"] + words["inconsistent"] if claim["inconsistent"] else "")
 
 
 def ledger_lines(ledger: Mapping[str, Any], limit: int = 40) -> list[str]:
