@@ -42,6 +42,7 @@ from .record import CPU_REFERENCE_KIND, Better, DataSource, SourceKind, Verifica
 from .stats import STATISTICS
 from .targets import baseline_path, known_targets
 from .option_types import drift_sensitivity, regression_limit
+from ._shown import bounded, shown
 from .units import Quantity, UnitError, parse_quantity
 
 __all__ = [
@@ -103,7 +104,8 @@ class BaselineError(ValueError):
         self.entry = entry
         self.detail = message
         where = f"{self.path}:{line}" if line is not None else str(self.path)
-        super().__init__(f"{where}: {entry + ': ' if entry else ''}{message}")
+        entry_text = bounded(entry, 200) + ": " if entry else ""
+        super().__init__(bounded(f"{where}: {entry_text}{message}"))
 
 
 @final
@@ -223,13 +225,44 @@ def iter_entries(root: yaml.Node, path: Path) -> Iterator[tuple[yaml.ScalarNode,
         yield key, value
 
 
+#: How deep a file's mappings and lists may nest. Ours need three; Python's own recursion
+#: (constructing, comparing, quoting a value) would break somewhere past a few hundred.
+MAX_DEPTH: Final = 32
+
+
+def _refuse_aliases_and_depth(text: str, path: Path) -> None:
+    """Walk the parser's events (flat, no recursion) before anything is composed.
+
+    An alias makes one node appear in many places: harmless to the composer, which shares
+    it, but every later step that walks the value (constructing, comparing, quoting it in an
+    error) expands it, and nine-fold aliases six deep are half a million items from a few
+    hundred bytes. Nothing in a baseline or claims file needs one, so it is refused where it
+    is used; an anchor alone changes nothing and is allowed.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise BaselineError(path, event.start_mark.line + 1,
+                                f"YAML alias *{bounded(event.anchor, 60)} is not allowed here: write the value out")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise BaselineError(path, event.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def compose(text: str, path: Path) -> yaml.Node | None:
-    """Parse ``text`` to a node tree with the safe loader; syntax errors become BaselineErrors."""
+    """Parse ``text`` to a node tree with the safe loader; syntax errors become BaselineErrors.
+
+    Aliases and nesting deeper than :data:`MAX_DEPTH` are refused first, with their line.
+    """
     # The node tree holds no reference cycles; pausing the cyclic collector keeps a large
     # file's parse linear instead of paying ever longer collections as the tree grows.
     collecting = gc.isenabled()
     gc.disable()
     try:
+        _refuse_aliases_and_depth(text, path)
         return yaml.compose(text, Loader=_SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -279,9 +312,9 @@ class _EntryReader:
         for key, value in node.value:
             name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
             if name not in allowed:
-                raise self.error(key, f"unknown key {name!r} (allowed: {', '.join(allowed)})")
+                raise self.error(key, f"unknown key {shown(name)} (allowed: {', '.join(allowed)})")
             if name in self.nodes:
-                raise self.error(key, f"key {name!r} given twice")
+                raise self.error(key, f"key {shown(name)} given twice")
             self.nodes[name] = value
 
     def error(self, node: yaml.Node, message: str) -> BaselineError:
@@ -310,7 +343,7 @@ class _EntryReader:
         except UnitError as error:
             raise self.error(node, f"{key}: {error}") from None
         if quantity.value < 0:
-            raise self.error(node, f"{key}: must not be negative, got {raw!r}")
+            raise self.error(node, f"{key}: must not be negative, got {shown(raw)}")
         return quantity
 
     def choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
@@ -318,7 +351,7 @@ class _EntryReader:
         if raw is None:
             return None
         if raw not in allowed:
-            raise self.error(self.nodes[key], f"{key}: {raw!r} is not one of {', '.join(allowed)}")
+            raise self.error(self.nodes[key], f"{key}: {shown(raw)} is not one of {', '.join(allowed)}")
         return str(raw)
 
 
@@ -349,7 +382,7 @@ def _parse_entry(loader: yaml.SafeLoader, metric: str, node: yaml.Node, path: Pa
         text = regression_node.value if isinstance(regression_node, yaml.ScalarNode) else None
         try:
             if not isinstance(text, str):
-                raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', or off; got {text!r}")
+                raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', or off; got {shown(text)}")
             regression = regression_limit(text)
         except argparse.ArgumentTypeError as error:
             raise reader.error(regression_node, f"regression: {error}") from None
@@ -414,7 +447,7 @@ def _drift_sensitivity(reader: _EntryReader) -> tuple[float, float] | None:
     raw = reader.construct("drift_sensitivity", node)
     try:
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-            raise argparse.ArgumentTypeError(f"expected a range such as '0.8..1.2' (or one number), got {raw!r}")
+            raise argparse.ArgumentTypeError(f"expected a range such as '0.8..1.2' (or one number), got {shown(raw)}")
         return drift_sensitivity(str(raw))
     except argparse.ArgumentTypeError as error:
         raise reader.error(node, f"drift_sensitivity: {error}") from None
@@ -423,7 +456,7 @@ def _drift_sensitivity(reader: _EntryReader) -> tuple[float, float] | None:
 def _samples(reader: _EntryReader) -> int | None:
     samples = reader.raw("samples")
     if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
-        raise reader.error(reader.nodes["samples"], f"samples: expected a positive whole number, got {samples!r}")
+        raise reader.error(reader.nodes["samples"], f"samples: expected a positive whole number, got {shown(samples)}")
     return samples
 
 
@@ -475,7 +508,7 @@ def _others(reader: _EntryReader, top_value: Quantity | None) -> tuple[ClassValu
 def _optional_text(reader: _EntryReader, key: str) -> str | None:
     raw = reader.raw(key)
     if raw is not None and not isinstance(raw, str):
-        raise reader.error(reader.nodes[key], f"{key}: expected text, got {raw!r}")
+        raise reader.error(reader.nodes[key], f"{key}: expected text, got {shown(raw)}")
     return raw
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from ._shown import shown
+
 __all__ = [
     "confidence", "drift_sensitivity", "non_negative_int", "percentage", "positive_int", "positive_time",
     "regression_limit",
@@ -44,7 +46,7 @@ def positive_time(text: str) -> float:
     except UnitError as error:
         raise argparse.ArgumentTypeError(f"expected a time such as '2s' or '500ms': {error}") from None
     if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive time, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive time, got {shown(text)}")
     return seconds
 
 
@@ -60,7 +62,7 @@ def percentage(text: str) -> float:
     except UnitError as error:
         raise argparse.ArgumentTypeError(f"expected a percentage such as '10%': {error}") from None
     if quantity.unit.symbol != "%" or quantity.value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', got {shown(text)}")
     return quantity.value / 100
 
 
@@ -77,11 +79,11 @@ def regression_limit(text: str) -> float | None:
     plain = _plain_number(stripped, "%", required=False)
     if plain is not None and not stripped.endswith("%"):
         raise argparse.ArgumentTypeError(
-            f"write a regression limit with its unit, such as '10%' (or off), not the bare number {text!r}")
+            f"write a regression limit with its unit, such as '10%' (or off), not the bare number {shown(text)}")
     try:
         return percentage(stripped)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', or off; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a positive percentage such as '10%', or off; got {shown(text)}") from None
 
 
 def confidence(text: str) -> float:
@@ -89,9 +91,9 @@ def confidence(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a confidence such as 0.99, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a confidence such as 0.99, got {shown(text)}") from None
     if not 0.5 <= value < 1:
-        raise argparse.ArgumentTypeError(f"confidence must be in [0.5, 1), got {text!r}")
+        raise argparse.ArgumentTypeError(f"confidence must be in [0.5, 1), got {shown(text)}")
     return value
 
 
@@ -99,9 +101,9 @@ def _whole_number(text: str, minimum: int, words: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {shown(text)}") from None
     if value < minimum:
-        raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {words}, got {shown(text)}")
     return value
 
 
@@ -132,5 +134,5 @@ def drift_sensitivity(text: str) -> tuple[float, float]:
     if low is None or high is None or not 0 <= low <= high <= MAX_SENSITIVITY:
         raise argparse.ArgumentTypeError(
             f"expected a range such as '0.8..1.2' (or one number), between 0 and {MAX_SENSITIVITY:g}, "
-            f"low before high; got {text!r}")
+            f"low before high; got {shown(text)}")
     return low, high

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Final, final
 
+from ._shown import shown
+
 __all__ = [
     "Quantity",
     "Unit",
@@ -51,11 +53,14 @@ class Unit:
 
 
 _UNITS: dict[str, Unit] = {}
+#: Each dimension's smallest unit scale: a quantity must stay finite expressed in it.
+_SMALLEST_SCALE: dict[str, float] = {}
 
 
 def register_unit(symbol: str, dimension: str, scale: float, *aliases: str) -> Unit:
     """Add a unit (for example a suite's ``"pods/GiB"``); aliases parse to the same unit."""
     unit = Unit(symbol, dimension, scale)
+    _SMALLEST_SCALE[dimension] = min(scale, _SMALLEST_SCALE.get(dimension, scale))
     for name in (symbol, *aliases):
         _UNITS[name] = unit
     return unit
@@ -108,7 +113,7 @@ def parse_unit(text: str) -> Unit:
     try:
         return _UNITS[text.strip()]
     except KeyError:
-        raise UnitError(f"unknown unit {text.strip()!r} (known: {', '.join(known_units())})") from None
+        raise UnitError(f"unknown unit {shown(text.strip())} (known: {', '.join(known_units())})") from None
 
 
 @final
@@ -140,23 +145,27 @@ def parse_quantity(text: str | float, default_unit: Unit | str | None = None) ->
     Non-finite values are refused: a limit of ``nan`` could never fail.
     """
     if isinstance(text, bool):
-        raise UnitError(f"expected a quantity such as '6 ms', got {text!r}")
+        raise UnitError(f"expected a quantity such as '6 ms', got {shown(text)}")
     if isinstance(text, (int, float)):
-        number, unit_text = float(text), None
+        try:
+            number, unit_text = float(text), None
+        except OverflowError:  # an int of hundreds of digits
+            raise UnitError(f"quantity {shown(text)} is not a finite number") from None
     else:
         match = _NUMBER.match(str(text))
         if match is None:
-            raise UnitError(f"expected a quantity such as '6 ms' or '32 MiB', got {text!r}")
+            raise UnitError(f"expected a quantity such as '6 ms' or '32 MiB', got {shown(text)}")
         number = float(match["number"]) * _MULTIPLIERS.get(match["multiplier"] or "", 1.0)
         unit_text = match["unit"] or None
-    if not math.isfinite(number):
-        raise UnitError(f"quantity {text!r} is not a finite number")
     if unit_text is not None:
         unit = parse_unit(unit_text)
     elif isinstance(default_unit, Unit):
         unit = default_unit
     else:
         unit = parse_unit(default_unit or "")
+    # Finite in every unit of its dimension too, so that no conversion makes it infinite.
+    if not (math.isfinite(number) and math.isfinite(number * unit.scale / _SMALLEST_SCALE[unit.dimension])):
+        raise UnitError(f"quantity {shown(text)} is not a finite number")
     return Quantity(number, unit)
 
 

@@ -34,6 +34,7 @@ from typing import Any, Final, final
 
 import yaml
 
+from .._shown import bounded, shown
 from ..baseline import BaselineError, compose, yaml_loader
 from ..stats import STATISTICS
 from ..units import Quantity, UnitError, parse_quantity
@@ -61,7 +62,7 @@ class ClaimsError(ValueError):
 
     def __init__(self, location: Location, message: str, entry: str | None = None):
         self.location, self.detail, self.entry = location, message, entry
-        super().__init__(f"{location}: {entry + ': ' if entry else ''}{message}")
+        super().__init__(bounded(f"{location}: {bounded(entry, 200) + ': ' if entry else ''}{message}"))
 
 
 @final
@@ -104,9 +105,9 @@ class _Node:
         for key, value in node.value:
             name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
             if name not in allowed:
-                raise self.error(key, f"unknown key {name!r} (allowed: {', '.join(allowed)})")
+                raise self.error(key, f"unknown key {shown(name)} (allowed: {', '.join(allowed)})")
             if name in self.fields:
-                raise self.error(key, f"key {name!r} given twice")
+                raise self.error(key, f"key {shown(name)} given twice")
             self.fields[name] = value
 
     def location(self, node: yaml.Node | None = None) -> Location:
@@ -131,7 +132,7 @@ class _Node:
                 raise self.error(self.node, f"{key} is missing")
             return None
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
-            raise self.error(self.fields[key], f"{key}: expected text, got {raw!r}")
+            raise self.error(self.fields[key], f"{key}: expected text, got {shown(raw)}")
         return str(raw)
 
     def strings(self, key: str) -> tuple[str, ...]:
@@ -139,7 +140,7 @@ class _Node:
         if raw is None:
             return ()
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
-            raise self.error(self.fields[key], f"{key}: expected a list of text, got {raw!r}")
+            raise self.error(self.fields[key], f"{key}: expected a list of text, got {shown(raw)}")
         return tuple(raw)
 
     def quantity(self, key: str, raw: Any = None, node: yaml.Node | None = None) -> Quantity:
@@ -157,7 +158,7 @@ class _Node:
             return raw.date()
         if isinstance(raw, dt.date):
             return raw
-        raise self.error(self.fields[key], f"{key}: expected a date such as 2026-11-20, got {raw!r}")
+        raise self.error(self.fields[key], f"{key}: expected a date such as 2026-11-20, got {shown(raw)}")
 
     def source(self) -> ClaimSource | None:
         raw = self.value("source")
@@ -168,7 +169,7 @@ class _Node:
             raise self.error(self.fields["source"], f"source: expected {{kind: KIND, reference: TEXT, quote: TEXT}}, "
                                                     f"KIND one of {kinds}")
         if raw.get("kind") not in CLAIM_SOURCE_KINDS:
-            raise self.error(self.fields["source"], f"source: unknown kind {raw.get('kind')!r} (known: {kinds})")
+            raise self.error(self.fields["source"], f"source: unknown kind {shown(raw.get('kind'))} (known: {kinds})")
         if not str(raw.get("reference") or "").strip():
             raise self.error(self.fields["source"], "source: a reference a reader can follow (a URL, a repo and path) is missing")
         return ClaimSource(str(raw["kind"]), str(raw["reference"]).strip(), str(raw.get("quote") or "").strip())
@@ -180,7 +181,7 @@ class _Node:
         build = raw.get("build", {}) if isinstance(raw, dict) else None
         if not isinstance(raw, dict) or not set(raw) <= set(ENGINE_KEYS) or not isinstance(build, dict):
             raise self.error(self.fields["engine"], f"engine: expected a mapping of {', '.join(ENGINE_KEYS)} "
-                                                    f"(build: a mapping of facts such as aot-compiler), got {raw!r}")
+                                                    f"(build: a mapping of facts such as aot-compiler), got {shown(raw)}")
         return engine_terms(raw)
 
 
@@ -267,7 +268,7 @@ def _case(top: _Node, path: Path) -> Case:
             raise node.error(node.fields["assumes"], "assumes: expected a mapping of fact ids to values")
         for name, value in raw.items():
             if not _FACT_ID.match(str(name)):
-                raise node.error(node.fields["assumes"], f"assumes: {name!r} is not a fact id such as kubelet.max_pods")
+                raise node.error(node.fields["assumes"], f"assumes: {shown(name)} is not a fact id such as kubelet.max_pods")
             assumes[str(name)] = node.quantity("assumes", value, node.fields["assumes"])
     return Case(
         id=case_id, location=node.location(), says=node.text("says") or "", target=node.text("target"),
@@ -283,7 +284,7 @@ def _claim(claim_id: str, raw: yaml.Node, path: Path, case: Case | None) -> Clai
     match = _CLAIM.match(text)
     if match is None:
         raise node.error(node.fields["claim"], f"claim: expected a comparison and a figure such as '<= 6 ms' or "
-                                               f"'>= 3000 pods', got {text!r} (comparisons: <=, <, >=, >)")
+                                               f"'>= 3000 pods', got {shown(text)} (comparisons: <=, <, >=, >)")
     comparison = Comparison(_SPELLINGS.get(match[1], match[1]))
     figure = node.quantity("claim", match[2])
     source = node.source() or (case.source if case else None)
@@ -294,10 +295,10 @@ def _claim(claim_id: str, raw: yaml.Node, path: Path, case: Case | None) -> Clai
         raise node.error(node.node, "collected is missing (here or in the file's case): when was it collected?")
     statistic = node.text("statistic")
     if statistic is not None and statistic not in STATISTICS:
-        raise node.error(node.fields["statistic"], f"statistic: unknown {statistic!r} (known: {', '.join(STATISTICS)})")
+        raise node.error(node.fields["statistic"], f"statistic: unknown {shown(statistic)} (known: {', '.join(STATISTICS)})")
     role = node.text("role")
     if role is not None and not _ROLE.match(role):
-        raise node.error(node.fields["role"], f"role: {role!r} is not a name a rule can use (letters, digits, _)")
+        raise node.error(node.fields["role"], f"role: {shown(role)} is not a name a rule can use (letters, digits, _)")
     return Claim(
         id=claim_id, location=node.location(), comparison=comparison, figure=figure, source=source,
         collected=collected, says=node.text("says") or "", metric=node.text("metric"), statistic=statistic,
@@ -353,5 +354,5 @@ def _check_references(ledger: Ledger, known_metrics: frozenset[str] | None,
         for name in names_in(parse(rule.check)):
             root = name.split(".")[0]
             if "." in name and root not in ("hardware", "case") and name not in ledger.facts:
-                raise ClaimsError(rule.location, f"check: {name!r} is no fact (known: {', '.join(sorted(ledger.facts))})",
+                raise ClaimsError(rule.location, f"check: {shown(name)} is no fact (known: {', '.join(sorted(ledger.facts))})",
                                   rule.id)
