@@ -330,7 +330,7 @@ def _locked(path: Path) -> Iterator[None]:
     replaces it with a new file (``os.replace``). Saves of two targets in one directory wait for
     each other, which costs nothing worth a file.
     """
-    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    fd = os.open(path.resolve().parent, os.O_RDONLY | os.O_DIRECTORY)  # a link's target is what is replaced
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:

@@ -512,6 +512,47 @@ def test_crash_during_write_leaves_old_file_and_no_temp(
     assert leftovers(tmp_path) == []
 
 
+def test_a_symlinked_baseline_file_stays_a_link_and_its_target_is_saved(tmp_path: Path) -> None:
+    """A file shared through a link (one baselines/ for several checkouts) must not fork."""
+    shared = tmp_path / "shared" / "x86_64.yaml"
+    shared.parent.mkdir()
+    shared.write_text(HAND_WRITTEN, encoding="utf-8")
+    link = tmp_path / "baselines" / "x86_64.yaml"
+    link.parent.mkdir()
+    link.symlink_to(shared)
+    save_records(link, TARGET, [make_record("new.metric", 1.0)])
+    assert link.is_symlink() and link.resolve() == shared
+    assert "new.metric:" in shared.read_text(encoding="utf-8")
+    assert leftovers(shared.parent) == [] and leftovers(link.parent) == []
+
+
+def dead_pid() -> int:
+    child = multiprocessing.get_context("fork").Process(target=int)
+    child.start()
+    child.join()
+    assert child.pid is not None
+    return child.pid
+
+
+def test_a_killed_writer_s_temporary_files_are_swept_by_the_next_write(tmp_path: Path) -> None:
+    """SIGKILL between the temporary file and the rename leaves it; the next writer removes it."""
+    stale = [tmp_path / f".x86_64.yaml.{dead_pid()}.0123abcd.tmp", tmp_path / f".r-1.json.{dead_pid()}.feedbeef.tmp"]
+    live = tmp_path / f".x86_64.yaml.{os.getpid()}.00000000.tmp"  # a writer still at work (another worker)
+    mine = tmp_path / "notes.tmp"  # not ours: never touched
+    for path in (*stale, live, mine):
+        path.write_text("half")
+    _atomic.write_text_atomically(tmp_path / "report.md", "whole\n")
+    assert leftovers(tmp_path) == sorted([live.name, mine.name])
+
+
+def test_the_directory_is_synced_after_the_rename(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[bool] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(_atomic.os, "fsync", lambda fd: (synced.append(os.path.isdir(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+    _atomic.write_text_atomically(tmp_path / "x.yaml", "a: 1\n")
+    assert synced == [False, True]  # the data, then the directory holding the new name
+
+
 def _save_in_process(path: str, metric: str, start: Barrier) -> None:
     start.wait()
     for round_ in range(3):
