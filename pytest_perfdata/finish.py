@@ -48,10 +48,22 @@ def _save(run: PerfRun) -> tuple[list[str], bool]:
                      "a baseline needs one figure per metric")
     if not run.records:
         notes.append("not saved: no test of this run recorded a figure")
-    if unique:
-        result = save_records(run.settings.baseline_file, run.settings.target, unique, run.settings.default_regression)
+    refused = False
+    while unique:
+        try:
+            result = save_records(run.settings.baseline_file, run.settings.target, unique, run.settings.default_regression)
+        except BaselineError as error:
+            # One record the file cannot hold must not cost the others their save: drop it, say
+            # so, try again. An error about the file itself (no entry of ours) is raised as before.
+            if error.entry is None or error.entry not in {record.metric for record in unique}:
+                raise
+            notes.append(f"not saved: {error}")
+            unique = [record for record in unique if record.metric != error.entry]
+            refused = True
+            continue
         notes.append(f"saved {len(result.updated)} updated and {len(result.added)} new baseline(s) to {result.path}")
-    return notes, bool(twice) or not run.records
+        break
+    return notes, bool(twice) or refused or not run.records
 
 
 def _ignored_by_git(records_dir: Path) -> None:

@@ -12,6 +12,7 @@ from typing import final
 
 import pytest
 
+from ._shown import shown
 from .baseline import Baseline
 from .counting import (
     COUNT_SUFFIX,
@@ -32,7 +33,7 @@ from .measure import (
     sample_paired,
 )
 from .marker import PerfMarker
-from .record import Better, Confirmation, DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus
+from .record import Better, Confirmation, DataSource, Engine, Outcome, Record, SourceKind, VerificationStatus, metric_name_problem
 from .session import PerfRun
 from .settings import CounterMode
 from .stats import Interval, interval_for, statistic_value, summarize
@@ -88,6 +89,9 @@ class _Figure:
     source: DataSource | None = None
 
     def __post_init__(self) -> None:
+        problem = metric_name_problem(self.metric)
+        if problem is not None:
+            raise ValueError(f"metric {shown(self.metric)}: {problem}")
         try:
             object.__setattr__(self, "better", Better(self.better))
         except ValueError:

@@ -18,6 +18,7 @@ from .stats import Interval, Summary
 
 __all__ = [
     "CPU_REFERENCE_KIND",
+    "MAX_METRIC_NAME",
     "RECORD_SCHEMA",
     "Better",
     "Check",
@@ -31,6 +32,7 @@ __all__ = [
     "SourceKind",
     "Verdict",
     "VerificationStatus",
+    "metric_name_problem",
 ]
 
 #: The drift reference a record was timed beside unless it says otherwise: the CPU loop.
@@ -38,6 +40,28 @@ __all__ = [
 CPU_REFERENCE_KIND: Final = "cpu-loop"
 
 RECORD_SCHEMA: Final = "pytest-perfdata/run/3"
+
+#: The longest metric name: a YAML key, a table cell and a JUnit property name all hold it.
+MAX_METRIC_NAME: Final = 200
+
+
+def metric_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a metric's name (None: it can).
+
+    A metric name becomes a key of the reviewed baseline file, a column of the terminal table,
+    a JUnit property and a JSON string, so it is printable text (no control character, no lone
+    surrogate, which UTF-8 cannot encode), without spaces at its ends and at most
+    :data:`MAX_METRIC_NAME` characters (PyYAML writes a longer key as a complex ``?`` key).
+    """
+    if not isinstance(name, str) or not name:
+        return "a metric name is non-empty text"
+    if len(name) > MAX_METRIC_NAME:
+        return f"a metric name has at most {MAX_METRIC_NAME} characters, this one {len(name)}"
+    if not name.isprintable():
+        return "a metric name is printable text (no control character or lone surrogate)"
+    if name != name.strip():
+        return "a metric name has no spaces at its ends"
+    return None
 
 
 class Better(str, enum.Enum):

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, final
 
-from .._atomic import write_text_atomically
+from .._atomic import write_bytes_atomically
 from ..record import RECORD_SCHEMA, Environment, Outcome, Record
 
 __all__ = ["RunInfo", "build_run_document", "load_run_document", "outcome_counts", "write_json"]
@@ -58,7 +58,11 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError as error:
         raise ValueError(f"{path}: cannot write the run document: {error}") from None
-    write_text_atomically(Path(path), text + "\n")
+    try:
+        data = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (from some tool's output): JSON's \u escapes keep it
+        data = (json.dumps(document, indent=2, ensure_ascii=True, allow_nan=False) + "\n").encode("ascii")
+    write_bytes_atomically(Path(path), data)
 
 
 #: Run-file layouts this version reads: run/2 lacks only ``claims`` and an engine's ``build``, run/1 also each

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from .._atomic import write_text_atomically
+from .._atomic import write_bytes_atomically
 from ..claims.render import claims_sections
 from ..environment import Environment
 from ..record import CheckKind, Outcome, Record
@@ -334,4 +334,5 @@ def render_markdown(document: Mapping[str, Any], lang: str = "en") -> str:
 
 def write_markdown(path: Path | str, document: Mapping[str, Any], lang: str = "en") -> None:
     """Render and write atomically, so an interrupted run never leaves half a report."""
-    write_text_atomically(Path(path), render_markdown(document, lang))
+    # backslashreplace: a lone surrogate in some tool's output is shown, not a lost report
+    write_bytes_atomically(Path(path), render_markdown(document, lang).encode("utf-8", "backslashreplace"))
