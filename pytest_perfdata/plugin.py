@@ -79,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(XdistHooks(), "perfdata-xdist")
+        config.pluginmanager.register(XdistHooks(config), "perfdata-xdist")
     if config.pluginmanager.hasplugin("benchmark"):
         from .interop_benchmark import BenchmarkInterop
 
@@ -188,18 +188,44 @@ def _attempts_for(item: pytest.Item, perf: Perf) -> int:
 
 
 class XdistHooks:
-    """Carries run identity to workers and their records back to the controller."""
+    """Carries run identity to workers and their records back to the controller.
+
+    A worker's records ride on each test's teardown report as the test finishes (xdist sends
+    a report's every attribute), so a worker that crashes later takes only the test it was
+    running with it; what is left at the worker's end (a session fixture's records) comes in
+    its ``workeroutput``.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["perfdata_run_id"] = run_for(node.config).run_id
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Generator[None, Any, Any]:
+        report = yield
+        if call.when == "teardown" and _is_worker(item.config):
+            run = started_run(item.config)
+            if run is not None and len(run.records) > run.sent:
+                setattr(report, _WORKEROUTPUT_KEY, [record.to_dict() for record in run.unsent()])
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, _WORKEROUTPUT_KEY, None)
+        if data and not _is_worker(self.config):
+            self._receive(data)
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
         data = output.get(_WORKEROUTPUT_KEY, ())
         if data:
-            from .record import Record
+            self._receive(data)
 
-            run_for(node.config).records.extend(Record.from_dict(item) for item in data)
+    def _receive(self, data: list[dict[str, Any]]) -> None:
+        from .record import Record
+
+        run_for(self.config).records.extend(Record.from_dict(item) for item in data)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -207,7 +233,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run: PerfRun | None = started_run(config)
     if _is_worker(config):
         if run is not None:
-            config.workeroutput[_WORKEROUTPUT_KEY] = [r.to_dict() for r in run.records]  # type: ignore[attr-defined]
+            config.workeroutput[_WORKEROUTPUT_KEY] = [r.to_dict() for r in run.unsent()]  # type: ignore[attr-defined]
         return
     if run is None:
         return

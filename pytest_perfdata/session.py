@@ -59,7 +59,14 @@ class PerfRun:
     selected_tests: frozenset[str] | None = None
     deselected: bool = False
     progress: Progress = SILENT  # the per-metric line while measuring (see :mod:`.progress`)
+    #: On an xdist worker: how many of ``records`` have gone to the controller with a test report.
+    sent: int = 0
     _overhead_ns: float | None = None
+
+    def unsent(self) -> list[Record]:
+        """The records not yet handed to the controller, now counted as sent."""
+        fresh, self.sent = self.records[self.sent:], len(self.records)
+        return fresh
 
     @classmethod
     def start(cls, settings: Settings) -> PerfRun:

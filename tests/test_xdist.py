@@ -73,3 +73,28 @@ def test_save_under_xdist_writes_once_from_the_controller(pytester: pytest.Pytes
     text = path.read_text(encoding="utf-8")
     for i in range(4):
         assert f"\nm{i}:\n  statistic: p50\n  regression: 10%\n  value: {5 + i} ms\n" in text
+
+
+#: Three tests on one worker (-n 1): the middle one kills its worker after the first has passed.
+CRASHING = """
+import os
+
+def test_a_first(perf):
+    perf.record_value("before.crash", 1.0, unit="ms")
+
+def test_b_crash(perf):
+    perf.record_value("lost.with.its.test", 2.0, unit="ms")
+    os._exit(1)
+
+def test_c_after(perf):
+    perf.record_value("after.crash", 3.0, unit="ms")
+"""
+
+
+def test_a_crashed_worker_keeps_the_records_of_the_tests_it_finished(pytester: pytest.Pytester) -> None:
+    """Records travel with each test's report, not at the worker's end, which a crash never reaches."""
+    pytester.makepyfile(CRASHING)
+    result = pytester.runpytest_subprocess("-n", "1", "-p", "no:randomly", "--perf-report=r.json")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*crashed*"])
+    assert sorted(records_by_metric(read_report(pytester))) == ["after.crash", "before.crash"]
