@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Final
 
+from ._pids import alive
+
 __all__ = ["sweep_stale_temporaries", "write_bytes_atomically", "write_text_atomically"]
 
 #: ``.<name>.<pid>.<8 hex>.tmp``: the temporary files this module makes, and nothing else.
@@ -64,16 +66,6 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True  # another user's process, or not a pid we can ask about: leave its file
-    return True
-
-
 def sweep_stale_temporaries(directory: Path) -> list[Path]:
     """Remove the temporary files of writers that no longer run; returns what was removed.
 
@@ -88,7 +80,7 @@ def sweep_stale_temporaries(directory: Path) -> list[Path]:
         return removed
     for name in names:
         match = _TEMPORARY.match(name)
-        if match is None or _alive(int(match.group(1))):
+        if match is None or alive(int(match.group(1))):
             continue
         try:
             (Path(directory) / name).unlink()

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, final
 
 from . import K3S_KUBECONFIG, K3sApiError, K3sUnavailable
-from .redaction import redact_text
+from .redaction import redact_text, remember_secrets
 from .retry import RetryPolicy, call_with_retry, describe_error
+from .secrets import client_key_directory, configuration_secrets, kubeconfig_secrets
 
 if TYPE_CHECKING:
     from .settings import K3sSettings
@@ -106,12 +107,16 @@ def connect(
     source = find_kubeconfig(settings.kubeconfig, os.environ if environ is None else environ,
                              Path.home() if home is None else home, k3s_path)
     configuration = client.Configuration()
+    # Before anything can fail and be described: the values themselves are masked from now on.
+    remember_secrets(kubeconfig_secrets(source.path.split(os.pathsep)))
     try:
         config.load_kube_config(config_file=source.path, context=settings.context,  # type: ignore[no-untyped-call]
-                                client_configuration=configuration, persist_config=False)
+                                client_configuration=configuration, persist_config=False,
+                                temp_file_path=str(client_key_directory()))
         _, active = config.list_kube_config_contexts(config_file=source.path)  # type: ignore[no-untyped-call]
     except Exception as error:  # noqa: BLE001 - the loader raises ConfigException, OSError, YAML and type errors
         raise K3sUnavailable(f"cannot use kubeconfig {source}: {describe_error(error)}") from None
+    remember_secrets(configuration_secrets(configuration))
     context = settings.context or str((active or {}).get("name", "?"))
     configuration.retries = 0
     server = redact_text(str(configuration.host))

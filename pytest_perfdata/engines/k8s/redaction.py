@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-__all__ = ["RedactingFilter", "log", "one_line", "redact", "redact_text"]
+__all__ = ["RedactingFilter", "forget_secrets", "log", "one_line", "redact", "redact_text", "remember_secrets"]
 
 _SECRET_KEYS: Final = re.compile(
     r"^(token|id-token|refresh-token|access-token|client-key-data|client-key|password|passwd|secret|client-secret|"
@@ -28,8 +29,47 @@ _TEXT_RULES: Final = (
 )
 
 
+#: Every form of every secret value this process has loaded (:func:`remember_secrets`), longest first.
+_KNOWN_SECRETS: list[str] = []
+#: Shorter values are not masked by value: "abc" would blank out every word holding it.
+_MIN_SECRET: Final = 4
+
+
+def _forms(secret: str) -> set[str]:
+    """The ways a secret shows up in text: as it is, escaped in a repr, base64'd, line by line."""
+    forms = {secret, secret.strip(), repr(secret)[1:-1], repr(secret.encode("utf-8", "backslashreplace"))[2:-1]}
+    forms |= {line.strip() for line in secret.splitlines()}
+    raw = secret.encode("utf-8", "backslashreplace")
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        forms |= {encoded.decode(), encoded.decode().rstrip("=")}
+    return {form for form in forms if len(form) >= _MIN_SECRET}
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Mask these values, in all their forms, in everything redacted from now on in this process.
+
+    Patterns (``Bearer …``) cannot know where an odd token ends (``ODDTOKEN:abc!def``), nor
+    spot a token a server or proxy echoes without its header name, nor one that the HTTP
+    client quotes with its newline escaped; the value itself can be found in all of these.
+    """
+    known = set(_KNOWN_SECRETS)
+    for value in values:
+        if isinstance(value, str) and value:
+            known |= _forms(value)
+    _KNOWN_SECRETS[:] = sorted(known, key=len, reverse=True)
+
+
+def forget_secrets() -> None:
+    """Drop every remembered secret (for tests)."""
+    _KNOWN_SECRETS.clear()
+
+
 def redact_text(text: str) -> str:
-    """``text`` with bearer tokens, key material, passwords (also in URLs), JWTs and K3s join tokens masked."""
+    """``text`` with every remembered secret, bearer and basic credentials, key material,
+    passwords (also in URLs), JWTs and K3s join tokens masked."""
+    for secret in _KNOWN_SECRETS:
+        if secret in text:
+            text = text.replace(secret, "<redacted>")
     for pattern, replacement in _TEXT_RULES:
         text = pattern.sub(replacement, text)
     return text
