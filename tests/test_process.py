@@ -7,9 +7,18 @@ import sys
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_perfdata.engines import process as process_module
-from pytest_perfdata.engines.process import CompletedRun, RunTimeout, communicate_until_exit, run_bounded
+from pytest_perfdata.engines.process import (
+    OUTPUT_HEAD,
+    OUTPUT_TAIL,
+    CompletedRun,
+    RunTimeout,
+    communicate_until_exit,
+    run_bounded,
+)
 
 PYTHON = sys.executable
 
@@ -145,3 +154,31 @@ def test_a_real_tool_that_fails_on_stdout_is_explained() -> None:
     done = run_bounded(["sh", "-c", "echo '[error] Compilation is not supported!'; exit 1"], timeout_s=30)
     assert (done.exit_code, done.stderr) == (1, b"")
     assert done.error_line() == "[error] Compilation is not supported!"
+
+
+def test_a_flood_of_output_keeps_its_head_and_tail_and_says_what_was_dropped() -> None:
+    """50 MB on stdout would grow the test process by as much; a bounded run keeps 5 MiB of it."""
+    flood = "import sys; sys.stdout.buffer.write(b'<' + b'x' * 50_000_000 + b'>'); sys.stderr.write('ok')"
+    done = run_bounded([sys.executable, "-c", flood], timeout_s=60)
+    assert done.exit_code == 0 and done.stderr == b"ok"
+    kept = OUTPUT_HEAD + OUTPUT_TAIL
+    assert done.stdout.startswith(b"<xxx") and done.stdout.endswith(b"xxx>")
+    dropped = 50_000_002 - kept
+    assert f"[... {dropped} bytes left out ...]".encode() in done.stdout
+    assert len(done.stdout) < kept + 100
+
+
+@given(st.lists(st.binary(max_size=3 * 1024), max_size=40), st.integers(1, 4096), st.integers(1, 4096))
+def test_what_a_capture_keeps_is_the_head_and_tail_of_what_came(chunks: list[bytes], head: int, tail: int) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(process_module, "OUTPUT_HEAD", head)
+        patch.setattr(process_module, "OUTPUT_TAIL", tail)
+        capture = process_module._Capture()
+        for chunk in chunks:
+            capture.add(chunk)
+        whole = b"".join(chunks)
+        if len(whole) <= head + tail:
+            assert capture.value() == whole
+        else:
+            marker = f"\n[... {len(whole) - head - tail} bytes left out ...]\n".encode()
+            assert capture.value() == whole[:head] + marker + whole[-tail:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import select
 import selectors
@@ -17,6 +18,44 @@ from ._text import first_line
 
 #: Bytes a pipe reported writable takes without blocking (POSIX guarantees at least 512).
 _PIPE_BUF: Final = getattr(select, "PIPE_BUF", 512)
+#: What a run keeps of each stream: its first and its last bytes. A module that floods stdout
+#: must not grow the test process without bound; the head shows how it started, the tail how
+#: it ended, and the marker between them how much was dropped.
+OUTPUT_HEAD: Final = 4 << 20
+OUTPUT_TAIL: Final = 1 << 20
+
+
+class _Capture:
+    """One stream's output, kept to :data:`OUTPUT_HEAD` + :data:`OUTPUT_TAIL` bytes."""
+
+    __slots__ = ("head", "tail", "tail_size", "dropped")
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.tail: collections.deque[bytes] = collections.deque()
+        self.tail_size = 0
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = OUTPUT_HEAD - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if not chunk:
+            return
+        self.tail.append(chunk)
+        self.tail_size += len(chunk)
+        while self.tail_size - len(self.tail[0]) >= OUTPUT_TAIL:
+            self.tail_size -= len(gone := self.tail.popleft())
+            self.dropped += len(gone)
+
+    def value(self) -> bytes:
+        tail = b"".join(self.tail)
+        cut = max(len(tail) - OUTPUT_TAIL, 0)
+        dropped = self.dropped + cut
+        if not dropped:
+            return bytes(self.head) + tail
+        return bytes(self.head) + f"\n[... {dropped} bytes left out ...]\n".encode() + tail[cut:]
 
 __all__ = [
     "CompletedRun",
@@ -172,14 +211,14 @@ def _select_until_exit(
     deadline: float,
     timeout_s: float,
 ) -> tuple[bytes, bytes]:
-    output: dict[int, list[bytes]] = {}
+    output: dict[int, _Capture] = {}
     pending_input = memoryview(input or b"")
     with selectors.DefaultSelector() as selector:
         if pidfd is not None:
             selector.register(pidfd, selectors.EVENT_READ)
         for pipe in (process.stdout, process.stderr):
             if pipe is not None:
-                output[pipe.fileno()] = []
+                output[pipe.fileno()] = _Capture()
                 selector.register(pipe.fileno(), selectors.EVENT_READ)
         stdin_fd = None
         if process.stdin is not None:
@@ -200,7 +239,7 @@ def _select_until_exit(
                 else:
                     chunk = os.read(key.fd, 65536)
                     if chunk:
-                        output[key.fd].append(chunk)
+                        output[key.fd].add(chunk)
                     else:
                         selector.unregister(key.fd)
     if pidfd is not None:
@@ -218,7 +257,7 @@ def _select_until_exit(
 
 
 def _expired(
-    process: subprocess.Popen[bytes], timeout_s: float, output: dict[int, list[bytes]]
+    process: subprocess.Popen[bytes], timeout_s: float, output: dict[int, _Capture]
 ) -> subprocess.TimeoutExpired:
     stdout, stderr = (_joined(output, pipe) for pipe in (process.stdout, process.stderr))
     return subprocess.TimeoutExpired(process.args, timeout_s, stdout, stderr)
@@ -242,8 +281,9 @@ def _feed(selector: selectors.BaseSelector, stdin: IO[bytes], pending: memoryvie
     return pending
 
 
-def _joined(output: dict[int, list[bytes]], pipe: IO[bytes] | None) -> bytes:
-    return b"" if pipe is None else b"".join(output.get(pipe.fileno(), []))
+def _joined(output: dict[int, _Capture], pipe: IO[bytes] | None) -> bytes:
+    capture = output.get(pipe.fileno()) if pipe is not None else None
+    return capture.value() if capture is not None else b""
 
 
 def _argv_of(process: subprocess.Popen[bytes]) -> list[str]:
