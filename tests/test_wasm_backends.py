@@ -514,7 +514,7 @@ def test_launcher_never_claims_the_wasmtime_cli(launcher: PythonLauncherCli) -> 
     assert launcher.engine.mode == "python-launcher"
     argv = launcher.run_argv(Path("m.wasm"), Limits(fuel=None, memory_bytes=1 << 20, timeout_s=2.0))
     assert argv[1:3] == ["-m", "pytest_perfdata.engines.wasm.launcher"]
-    assert argv[3:] == ["--fuel", "none", "--memory", "1048576", "--timeout", "2.0", "m.wasm"]
+    assert argv[3:] == ["--fuel", "none", "--memory", "1048576", "--timeout", "2.0", "--tables", str(1 << 20), "m.wasm"]
 
 
 def test_wasmtime_cli_command_lines(wasmtime_cli: WasmtimeCli) -> None:
@@ -523,7 +523,8 @@ def test_wasmtime_cli_command_lines(wasmtime_cli: WasmtimeCli) -> None:
         Path("m.wasm"), Limits(fuel=None, memory_bytes=1 << 20, timeout_s=0.25)
     )
     assert argv[1] == "run" and "fuel" not in " ".join(argv)  # no metering unless asked for
-    assert argv[-5:] == ["-W", "max-memory-size=1048576", "-W", "trap-on-grow-failure=y", "m.wasm"]
+    assert argv[-7:] == ["-W", "max-memory-size=1048576", "-W", f"max-table-elements={1 << 20}",
+                         "-W", "trap-on-grow-failure=y", "m.wasm"]
     assert "timeout=250ms" in argv
     # a .cwasm needs the engine settings it was compiled with, so fuel is always on for it
     pre = wasmtime_cli.run_argv(Path("m.cwasm"), Limits(fuel=None), precompiled=True)
@@ -614,3 +615,34 @@ def test_instance_ramp_of_a_broken_module_is_an_error_with_the_child_s_reason(tm
     broken.write_bytes(b"\0asm not really")
     with pytest.raises(FreshProcessError, match="wasm instance ramp child exited 1: "):
         instance_ramp(broken, consume_fuel=False, batch=10, cap=10, budget_bytes=1 << 20)
+
+
+#: Grows a table by 65,536 elements at a time, for ever: without a table cap, 1.5 GiB in seconds.
+TABLE_FLOOD = """
+(module
+  (table $t (export "t") 0 funcref)
+  (func (export "_start")
+    (loop $again
+      (drop (table.grow $t (ref.null func) (i32.const 65536)))
+      (br $again))))
+"""
+
+
+def test_a_table_grow_loop_is_held_at_the_table_cap_in_process(embedded: WasmtimeEmbedded) -> None:
+    limits = Limits(fuel=None, timeout_s=0.3, table_elements=1 << 18)
+    instance = embedded.instantiate(embedded.compile(wasmtime.wat2wasm(TABLE_FLOOD)), limits)
+    with pytest.raises(WasmLimitExceeded) as raised:
+        embedded.call(instance, "_start")
+    assert raised.value.limit == "timeout"  # wasmtime-py cannot trap on a refused grow: it spins
+    table = instance.instance.exports(instance.store)["t"]
+    assert table.size(instance.store) <= limits.table_elements
+
+
+def test_a_table_grow_loop_is_a_memory_limit_in_the_cli(tmp_path: Path, any_cli: WasmCli) -> None:
+    wasm = tmp_path / "flood.wasm"
+    wasm.write_bytes(wasmtime.wat2wasm(TABLE_FLOOD))
+    with pytest.raises(WasmLimitExceeded) as raised:
+        any_cli.run(wasm, Limits(fuel=None, timeout_s=1.0, table_elements=1 << 18))
+    assert raised.value.limit in ("memory", "timeout")
+    if isinstance(any_cli, WasmtimeCli):  # trap-on-grow-failure: stopped by the cap, not the clock
+        assert raised.value.limit == "memory"

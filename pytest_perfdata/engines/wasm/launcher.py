@@ -3,7 +3,7 @@
 Started once per timed sample, so it imports only what it runs: the Wasm package's limits and
 errors and wasmtime-py (no records, no statistics, no subprocess machinery).
 
-``python -m pytest_perfdata.engines.wasm.launcher FILE [--fuel N|none] [--memory BYTES]
+``python -m pytest_perfdata.engines.wasm.launcher FILE [--fuel N|none] [--memory BYTES] [--tables ELEMENTS]
 [--timeout S] [--precompiled] [--invoke NAME] [ARGS...]``
 
 The module's stdout and stderr are this process's; the exit code is the module's
@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--timeout", type=float, default=Limits().timeout_s, help="time limit in seconds"
     )
     parser.add_argument(
+        "--tables", type=int, default=Limits().table_elements, help="table cap in elements"
+    )
+    parser.add_argument(
         "--precompiled", action="store_true", help="FILE was made by Module.serialize"
     )
     parser.add_argument(
@@ -60,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
     try:
-        limits = Limits(fuel=options.fuel, memory_bytes=options.memory, timeout_s=options.timeout)
+        limits = Limits(fuel=options.fuel, memory_bytes=options.memory, timeout_s=options.timeout,
+                        table_elements=options.tables)
     except ValueError as exc:
         parser.error(str(exc))
     engine = WasmtimeEmbedded()

@@ -47,7 +47,8 @@ class PythonLauncherCli(ProcessCli):
     def options_argv(self, limits: Limits, *, precompiled: bool) -> list[str]:
         argv = [self.python, "-m", LAUNCHER_MODULE]
         argv += ["--fuel", str(limits.fuel) if limits.fuel is not None else "none"]
-        argv += ["--memory", str(limits.memory_bytes), "--timeout", repr(limits.timeout_s)]
+        argv += ["--memory", str(limits.memory_bytes), "--timeout", repr(limits.timeout_s),
+                 "--tables", str(limits.table_elements)]
         if precompiled:
             argv.append("--precompiled")
         return argv

@@ -91,12 +91,16 @@ class Limits:
     """Bounds on a run or an in-process call: a runaway module fails its test instead of hanging it.
 
     ``fuel`` counts Wasm instructions (roughly; ``None`` turns the count off where the engine
-    allows), ``memory_bytes`` caps each linear memory, ``timeout_s`` is wall-clock time.
+    allows), ``memory_bytes`` caps each linear memory, ``timeout_s`` is wall-clock time,
+    ``table_elements`` caps each table (8 bytes an element in wasmtime: without it, a
+    ``table.grow`` loop took 1.5 GiB before the deadline stopped it). WasmEdge's CLI has no
+    table limit; its runs rely on the time limit and the process timeout.
     """
 
     fuel: int | None = 10**10
     memory_bytes: int = 256 << 20
     timeout_s: float = 10.0
+    table_elements: int = 1 << 20
 
     def __post_init__(self) -> None:
         if self.fuel is not None and self.fuel <= 0:
@@ -108,6 +112,8 @@ class Limits:
             )
         if not self.timeout_s > 0:
             raise ValueError(f"Limits.timeout_s must be positive, not {self.timeout_s}")
+        if self.table_elements < 1:
+            raise ValueError(f"Limits.table_elements must be positive, not {self.table_elements}")
 
 
 # -- the protocols ------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ def classify_wasmtime(text: str) -> LimitKind | None:
         return LimitKind.FUEL
     if "wasm trap: interrupt" in text:
         return LimitKind.TIMEOUT
-    if "forcing trap when growing memory" in text or "exceeds memory limits" in text:
-        return LimitKind.MEMORY
+    if re.search(r"forcing trap when growing (memory|table)", text) or "exceeds memory limits" in text:
+        return LimitKind.MEMORY  # a table's elements are memory too (8 bytes each)
     return None
 
 
@@ -66,6 +66,8 @@ class WasmtimeCli(ProcessCli):
             f"timeout={max(1, math.ceil(limits.timeout_s * 1000))}ms",
             "-W",
             f"max-memory-size={limits.memory_bytes}",
+            "-W",
+            f"max-table-elements={limits.table_elements}",
             "-W",
             "trap-on-grow-failure=y",
         ]

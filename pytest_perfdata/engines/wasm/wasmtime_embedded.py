@@ -97,7 +97,7 @@ class WasmtimeEmbedded:
             wasi.stderr_file = os.devnull
         store = wt.Store(self._engine)
         store.set_wasi(wasi)
-        store.set_limits(memory_size=limits.memory_bytes)
+        store.set_limits(memory_size=limits.memory_bytes, table_elements=limits.table_elements)
         self._arm(store, limits)
         self._ticker.enter()
         try:
