@@ -86,6 +86,29 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(BenchmarkInterop(), "perfdata-benchmark")
     if COUNTING_CHILD_ENV in os.environ:  # pytest-benchmark is blocked there; this fixture stands in
         config.pluginmanager.register(import_module("pytest_perfdata.counting_child"), "perfdata-counting-child")
+    _interrupt_on_sigterm(config)
+
+
+def _interrupt_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM unwinds the run as Ctrl-C does: fixtures stop what they started, reports are written.
+
+    A CI runner cancelling a job, ``timeout`` and ``kill`` send SIGTERM, whose default action
+    ends the process on the spot, leaving running containers, servers and clusters behind.
+    Taken over only while its handler is the default (a handler someone else installed is
+    theirs), and handed back at the end of the run.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt("SIGTERM: stopping what the run started")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                       if signal.getsignal(signal.SIGTERM) is interrupt else None)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, final
 
 from ...memory import MemoryUnavailable, process_memory
 from ...provenance import Engine
+from ..leftovers import owned_prefix, sweep_paths
 from ..process import CompletedRun, RunTimeout, communicate_until_exit, kill_group, run_bounded
 from .protocol import Bundle, ContainerError, ContainerUnavailable, RunningContainer
 from ._proc import descendants, wait_dead
@@ -38,6 +39,8 @@ class OciCli:
     ``--root`` state directory, so nothing this process does touches ``/run/runc`` and a crash
     leaves only a temp directory behind. ``cleanup_all`` also runs when the object is garbage
     collected or the interpreter exits, as a last resort for a run that never reached teardown.
+    A SIGKILL skips even that: the directory's name carries this process's pid, and the next
+    runtime made on this machine deletes the containers of roots whose process is gone.
     """
 
     name: ClassVar[str]
@@ -51,7 +54,8 @@ class OciCli:
             raise ContainerUnavailable(f"not root: {self.name} needs root here")
         self.binary = Path(found)
         self.engine = Engine(self.name, self._version(), "oci")
-        self._base = Path(tempfile.mkdtemp(prefix=f"perfdata-{self.name}-"))
+        sweep_paths(self.name, remove=self._remove_leftover)
+        self._base = Path(tempfile.mkdtemp(prefix=owned_prefix(self.name)))
         self.state_root = self._base / "state"
         self._pid_dir = self._base / "pids"
         self._live: set[str] = set()
@@ -219,13 +223,23 @@ class OciCli:
 
     # -- probing and plumbing --------------------------------------------------------------
 
+    def _remove_leftover(self, base: Path) -> None:
+        """A killed run's root: its containers killed and deleted by the runtime, then the directory.
+
+        A container whose delete fails keeps its directory, for the next run to try again.
+        """
+        try:
+            _cleanup(self.binary, base, base / "state", set())
+        except ContainerError as error:
+            raise OSError(str(error)) from None
+
     def probe(self, *, timeout_s: float = CONTROL_TIMEOUT_S) -> None:
         """Run ``true`` once in a throwaway bundle; raise ContainerUnavailable with the reason.
 
         Having the runtime binary proves nothing: crun, for one, refuses a hybrid cgroup layout
         only when it starts a container.
         """
-        scratch = Path(tempfile.mkdtemp(prefix=f"perfdata-{self.name}-probe-"))
+        scratch = Path(tempfile.mkdtemp(prefix=owned_prefix(self.name) + "probe-"))
         try:
             bundle = build_bundle(scratch / "bundle", ["true"])
             try:

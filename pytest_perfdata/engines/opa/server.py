@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Final, final
 
 from .._text import first_line
+from ..leftovers import owned_env, owned_prefix, sweep_orphans, sweep_paths
 from ..process import kill_group
 from .errors import PolicyError
 from .opa_errors import opa_text_error
@@ -24,6 +25,8 @@ _SERVER_START_S: Final = 30.0
 _LAST_WORDS: Final = 5  # lines of the server's log in the message of a decision it died during
 _LAST_WORDS_CHARS: Final = 2000
 HTTP_TIMEOUT_S: Final = 30.0
+#: The label of our servers' processes and logs (engines/leftovers.py).
+_KIND: Final = "opa"
 
 
 @final
@@ -38,9 +41,12 @@ class OpaServer:
 
     @classmethod
     def start(cls, opa: Path, policy: Policy) -> OpaServer:
+        """Start a server, after stopping those a killed run left (labelled, their owner gone)."""
+        sweep_orphans(_KIND)
+        sweep_paths(_KIND)  # their logs
         for attempt in (1, 2, 3):  # the free port we picked may be taken before opa binds it
             port = _free_port()
-            fd, log_name = tempfile.mkstemp(prefix="perfdata-opa-", suffix=".log")
+            fd, log_name = tempfile.mkstemp(prefix=owned_prefix(_KIND), suffix=".log")
             log = Path(log_name)
             argv = [
                 str(opa), "run", "--server", "--addr", f"127.0.0.1:{port}",
@@ -54,6 +60,7 @@ class OpaServer:
                     stdout=log_file,
                     stderr=log_file,
                     start_new_session=True,
+                    env=owned_env(_KIND),
                 )
             server = cls(process, port, log)
             deadline = time.monotonic() + _SERVER_START_S
