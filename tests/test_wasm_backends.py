@@ -646,3 +646,20 @@ def test_a_table_grow_loop_is_a_memory_limit_in_the_cli(tmp_path: Path, any_cli:
     assert raised.value.limit in ("memory", "timeout")
     if isinstance(any_cli, WasmtimeCli):  # trap-on-grow-failure: stopped by the cap, not the clock
         assert raised.value.limit == "memory"
+
+
+#: Asks for 200 pages at once, more than the cap leaves, and traps when refused (as C's abort does).
+BIG_GROW = """
+(module
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (if (i32.eq (memory.grow (i32.const 200)) (i32.const -1)) (then unreachable))))
+"""
+
+
+def test_a_trap_after_a_refused_grow_says_how_full_memory_was(embedded: WasmtimeEmbedded) -> None:
+    instance = embedded.instantiate(embedded.compile(wasmtime.wat2wasm(BIG_GROW)), Limits(memory_bytes=100 * 65536))
+    with pytest.raises(WasmError) as raised:
+        embedded.call(instance, "_start")
+    assert "unreachable" in str(raised.value)
+    assert f"memory 65536 of its {100 * 65536}-byte cap: a refused memory.grow returns -1" in str(raised.value)

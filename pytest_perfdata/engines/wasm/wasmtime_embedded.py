@@ -200,6 +200,12 @@ class WasmtimeEmbedded:
                 LimitKind.MEMORY,
                 f"trapped with memory at the cap of {limits.memory_bytes} bytes ({reason})",
             )
+        if store is not None and memories:
+            # A grow refused below the cap (one large request) cannot be told from the module's
+            # own trap; the sizes let the reader judge.
+            used = max(memory.data_len(store) for memory in memories)
+            reason = (f"{reason or 'trap'} (memory {used} of its {limits.memory_bytes}-byte cap: a refused "
+                      "memory.grow returns -1, which a module may turn into a trap)")
         return WasmError(reason or "trap", detail=text)
 
 
