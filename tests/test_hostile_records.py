@@ -68,3 +68,36 @@ def test_a_lone_surrogate_in_a_note_still_gives_both_reports(tmp_path: Path) -> 
     assert load_run_document(tmp_path / "r.json")["records"][0]["notes"] == ["tool said \udcff"]
     write_markdown(tmp_path / "r.md", document, "en")
     assert "tool said \\udcff" in (tmp_path / "r.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("data", [
+    b"[" * 100_000 + b"]" * 100_000,  # Python's JSON parser recurses
+    b"\xff\xfe not utf-8",
+    b'{"schema": "pytest-perfdata/run/3", "records": [1, 2]}',  # records that are not objects
+    b'{"schema": "pytest-perfdata/run/3", "records": [{"interval": null}]}',
+    b'{"schema": "' + b"x" * 100_000 + b'"}',
+])
+def test_a_hostile_run_file_is_a_warning_and_the_others_still_count(tmp_path: Path, data: bytes) -> None:
+    from pytest_perfdata.claims.evidence import load_evidence
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "0-bad.json").write_bytes(data)
+    run = RunInfo(id="r", started="2026-12-02T00:00:00Z", finished="2026-12-02T00:01:00Z", target="x86_64",
+                  baselines="b", plugin_version="0", harness_overhead_ns=None, xdist_workers=0, saved=False,
+                  environment=ENVIRONMENT)
+    write_json(runs / "1-good.json", build_run_document(run, [make_record("m", 5.0)]))
+    evidence, warnings = load_evidence(runs)
+    assert [e.metric for e in evidence] == ["m"]
+    (warning,) = warnings
+    assert warning.startswith(f"{runs / '0-bad.json'}: skipped") and len(warning) <= 500
+
+
+def test_a_kubeconfig_of_nested_aliases_is_read_once_per_node(tmp_path: Path) -> None:
+    """Nine-fold aliases eight deep are 43 million paths; each shared node is walked once."""
+    from pytest_perfdata.engines.k8s.secrets import kubeconfig_secrets
+
+    lines = ["a0: &a0 {token: alias-token-0001}"]
+    lines += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 9)]
+    (tmp_path / "config").write_text("\n".join(lines) + "\n")
+    assert kubeconfig_secrets([str(tmp_path / "config")]) == ["alias-token-0001"]

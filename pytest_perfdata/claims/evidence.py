@@ -8,14 +8,15 @@ that cannot be read is named in a warning and skipped; the others still count.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .._shown import bounded
 from ..environment import Environment, machine_label
 from ..provenance import Engine
+from ..report.json_report import load_run_document
 from .model import Evidence, engine_terms
 
 __all__ = ["evidence_from_document", "load_evidence"]
@@ -27,10 +28,9 @@ def load_evidence(folder: Path) -> tuple[list[Evidence], list[str]]:
     warnings: list[str] = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            evidence.extend(evidence_from_document(document, path.name))
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            warnings.append(f"{path}: skipped, not a readable run file ({type(error).__name__}: {error})")
+            evidence.extend(evidence_from_document(load_run_document(path), path.name))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            warnings.append(bounded(f"{path}: skipped, not a readable run file ({type(error).__name__}: {error})", 500))
     return evidence, warnings
 
 

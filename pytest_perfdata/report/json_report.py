@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, final
 
 from .._atomic import write_bytes_atomically
+from .._shown import shown
 from ..record import RECORD_SCHEMA, Environment, Outcome, Record
 
 __all__ = ["RunInfo", "build_run_document", "load_run_document", "outcome_counts", "write_json"]
@@ -80,8 +81,12 @@ def load_run_document(path: Path | str) -> dict[str, Any]:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not a JSON run file: {error}") from None
+    except RecursionError:  # Python's parser recurses: a few thousand nested brackets break it
+        raise ValueError(f"{path}: not a run file: nested too deeply to read") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not a JSON run file: not UTF-8 ({error.reason} at byte {error.start})") from None
     found = document.get("schema") if isinstance(document, dict) else None
     if found not in READABLE_SCHEMAS:
-        raise ValueError(f"{path}: expected a run file of schema {RECORD_SCHEMA!r}, got {found!r}")
+        raise ValueError(f"{path}: expected a run file of schema {RECORD_SCHEMA!r}, got {shown(found)}")
     assert isinstance(document, dict)
     return document

@@ -85,7 +85,10 @@ class Connection:
 def response_json(response: Any) -> Any:
     """The body of a raw (``_preload_content=False``) response as plain JSON: no model classes in between."""
     data = response.data if hasattr(response, "data") else response
-    return json.loads(data or b"null")
+    try:
+        return json.loads(data or b"null")
+    except RecursionError:  # Python's parser recurses: no API object nests thousands deep
+        raise ValueError("the API server's answer is nested too deeply to be an API object") from None
 
 
 def connect(

@@ -32,7 +32,7 @@ def describe_error(error: BaseException) -> str:
         message = ""
         try:
             message = str(json.loads(error.body or "{}").get("message", ""))
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             message = ""
         return one_line(f"HTTP {error.status} {error.reason or ''}".strip() + (f": {message}" if message else ""))
     if isinstance(error, SSLError):

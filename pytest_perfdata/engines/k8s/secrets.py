@@ -46,9 +46,18 @@ def _decoded(value: str) -> str | None:
 
 
 def _walk(node: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
-    stack = [node]
+    """Every (key, value, mapping) below ``node``, each mapping and list once.
+
+    Once: YAML aliases make a loaded document share its parts, and walking a shared part at
+    every place it appears is exponential in the nesting (nine-fold aliases six deep).
+    """
+    stack, seen = [node], set()
     while stack:
         item = stack.pop()
+        if isinstance(item, (dict, list)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
         if isinstance(item, dict):
             for key, value in item.items():
                 yield str(key), value, item
