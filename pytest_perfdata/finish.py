@@ -89,20 +89,30 @@ def _run_file(run: PerfRun) -> Path | None:
     return run.settings.records_dir / f"{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.run_id}.json"
 
 
-def _write_reports(run: PerfRun, document: dict[str, Any]) -> list[str]:
-    written = []
+def _write_reports(run: PerfRun, document: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Write every report; the paths written and a note for each that could not be.
+
+    One report that cannot be written (its path is a directory, a disk is full) must not cost
+    the others, nor end the run in a traceback: it is named, and the run fails.
+    """
+    written, missing = [], []
     targets = list(run.settings.reports)
     run_file = _run_file(run)
     if run_file is not None:
-        _ignored_by_git(run_file.parent)
         targets.append(run_file)
     for path in targets:
-        if path.suffix == ".md":
-            write_markdown(path, document, run.settings.report_lang)
-        else:
-            write_json(path, document)
+        try:
+            if path == run_file:
+                _ignored_by_git(run_file.parent)
+            if path.suffix == ".md":
+                write_markdown(path, document, run.settings.report_lang)
+            else:
+                write_json(path, document)
+        except (OSError, ValueError) as error:
+            missing.append(f"not written: {path}: {error}")
+            continue
         written.append(str(path))
-    return written
+    return written, missing
 
 
 def _overhead_from(records: list[Record]) -> float | None:
@@ -145,7 +155,9 @@ def finish_run(run: PerfRun, interrupted: bool) -> Finished:
     stale = run.stale_metrics()
     document = build_run_document(info, run.records, stale)
     claims_lines = _judge_claims(run, document)
-    written = _write_reports(run, document)
+    written, missing = _write_reports(run, document)
+    notes += missing
+    failed = failed or bool(missing)
     summary = summary_lines(
         run.records, target=settings.target, overhead_ns=info.harness_overhead_ns,
         stale=stale, written=written, notes=notes, saving=settings.save,

@@ -101,3 +101,13 @@ def test_a_kubeconfig_of_nested_aliases_is_read_once_per_node(tmp_path: Path) ->
     lines += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 9)]
     (tmp_path / "config").write_text("\n".join(lines) + "\n")
     assert kubeconfig_secrets([str(tmp_path / "config")]) == ["alias-token-0001"]
+
+
+def test_a_report_that_cannot_be_written_is_named_and_the_others_are_written(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_a(perf):\n    perf.record_value('m', 1.0, unit='ms')\n")
+    (pytester.path / "taken.json").mkdir()  # the report's path is a directory
+    result = pytester.runpytest("--perf-report=taken.json", "--perf-report=r.md", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*not written: taken.json: *Is a directory*", "*written: r.md*"])
+    assert "INTERNALERROR" not in result.stdout.str() and (pytester.path / "r.md").is_file()
+    assert not [p for p in pytester.path.iterdir() if p.name.endswith(".tmp")]
