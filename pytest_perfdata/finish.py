@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, final
 
 from . import __version__
+from ._shown import bounded
 from .baseline import BaselineError
 from .baseline_writer import save_records
 from .record import Record
@@ -154,10 +156,10 @@ def finish_run(run: PerfRun, interrupted: bool) -> Finished:
     )
     stale = run.stale_metrics()
     document = build_run_document(info, run.records, stale)
-    claims_lines = _judge_claims(run, document)
+    claims_lines, claims_broke = _judge_claims(run, document)
     written, missing = _write_reports(run, document)
     notes += missing
-    failed = failed or bool(missing)
+    failed = failed or bool(missing) or claims_broke
     summary = summary_lines(
         run.records, target=settings.target, overhead_ns=info.harness_overhead_ns,
         stale=stale, written=written, notes=notes, saving=settings.save,
@@ -166,16 +168,27 @@ def finish_run(run: PerfRun, interrupted: bool) -> Finished:
     return Finished(summary + claims_lines, failed)
 
 
-def _judge_claims(run: PerfRun, document: dict[str, Any]) -> list[str]:
+def _judge_claims(run: PerfRun, document: dict[str, Any]) -> tuple[list[str], bool]:
     """Judge the project's claims (``claims/`` in the rootdir) with every stored run and this one.
 
     The ledger goes into the run document (``claims``), so the JSON and Markdown reports carry it,
     and its lines end the terminal summary. A claims file with an error is reported, not raised:
-    the tests' outcome stands.
+    the tests' outcome stands. A fault of the ledger itself is reported too and fails the run
+    (the second value), but the run's records and reports are still written: a bug in judging
+    claims must not lose the night's measurements.
     """
     folder = run.settings.rootdir / _defaults.CLAIMS_DIR
     if not folder.is_dir() or not run.records:
-        return []
+        return [], False
+    try:
+        return _ledger_lines(run, folder, document), False
+    except Exception as error:  # noqa: BLE001 - reported with its place, and the run fails
+        place = traceback.extract_tb(error.__traceback__)[-1]
+        return [bounded(f"claims: not judged: the ledger failed ({type(error).__name__}: {error}, "
+                        f"{Path(place.filename).name}:{place.lineno}); this is a bug in pytest-perfdata", 500)], True
+
+
+def _ledger_lines(run: PerfRun, folder: Path, document: dict[str, Any]) -> list[str]:
     from .claims.document import ledger_document
     from .claims.evidence import evidence_from_document
     from .claims.files import ClaimsError

@@ -32,6 +32,7 @@ __all__ = [
     "SourceKind",
     "Verdict",
     "VerificationStatus",
+    "interval_from_dict",
     "metric_name_problem",
 ]
 
@@ -122,7 +123,7 @@ class Check:
             CheckKind(data["kind"]),
             Outcome(data["outcome"]),
             float(data["limit"]),
-            _interval_from_dict(data["observed"]),
+            interval_from_dict(data["observed"]),
             data["message"],
         )
 
@@ -187,7 +188,8 @@ def _interval_to_dict(interval: Interval) -> dict[str, Any]:
     return {"low": bound(interval.low), "high": bound(interval.high), "confidence": interval.confidence}
 
 
-def _interval_from_dict(data: dict[str, Any]) -> Interval:
+def interval_from_dict(data: dict[str, Any]) -> Interval:
+    """An interval as run files keep it: an unbounded side is null (JSON has no infinity)."""
     low = float("-inf") if data["low"] is None else float(data["low"])
     high = float("inf") if data["high"] is None else float(data["high"])
     return Interval(low, high, float(data["confidence"]))
@@ -270,7 +272,7 @@ class Record:
             statistic=data["statistic"],
             better=Better(data["better"]),
             value=float(data["value"]),
-            interval=_interval_from_dict(data["interval"]),
+            interval=interval_from_dict(data["interval"]),
             summary=Summary(**data["summary"]),
             source=DataSource.from_dict(data["source"]),
             environment=Environment.from_dict(data["environment"]),

@@ -306,3 +306,44 @@ def test_the_run_reports_carry_the_ledger_in_both_languages(pytester: pytest.Pyt
     assert document["claims"]["runs"] == 1  # the English run's file, read as earlier evidence
     schema = files("pytest_perfdata").joinpath("schema/run-3.json").read_text(encoding="utf-8")
     jsonschema.Draft202012Validator(json.loads(schema)).validate(document)
+
+
+def test_a_record_with_an_unbounded_interval_decides_nothing_and_does_not_stop_the_ledger(
+    pytester: pytest.Pytester,
+) -> None:
+    """Three samples cannot bound a P99 (its high side is null in the run file): the claim stays pending, and says why.
+
+    The ledger once read that null as a number and ended the run with an INTERNALERROR.
+    """
+    pytester.makepyfile(test_fig="def test_fig(perf):\n"
+                                 "    perf.record_samples('m', [1.0, 2.0, 3.0], unit='ms', statistic='p99')\n")
+    claims = pytester.path / "claims"
+    claims.mkdir()
+    (claims / "c.yaml").write_text(
+        "claims:\n  fast:\n    claim: '<= 6 ms'\n    metric: m\n"
+        "    source: {kind: official-docs, reference: 'https://example.org'}\n    collected: 2026-01-01\n",
+        encoding="utf-8")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["claims: 1 from 1 file(s), *1 pending*",
+                                 "*pending   fast*cannot tell: newest p99 2.98 ms (interval * .. unbounded) straddles 6 ms"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_fault_in_the_ledger_fails_the_run_but_its_records_and_reports_are_written(
+    pytester: pytest.Pytester,
+) -> None:
+    """A bug in judging claims is named, with its place, and the night's figures are not lost."""
+    pytester.makeconftest(
+        "import pytest_perfdata.claims.ledger as ledger\n"
+        "def broken(*args, **kwargs):\n    raise TypeError('a bug')\n"
+        "ledger.build_report = broken\n")
+    pytester.makepyfile(test_fig="def test_fig(perf):\n    perf.record_value('m', 5.0, unit='ms')\n")
+    (pytester.path / "claims").mkdir()
+    result = pytester.runpytest("-p", "no:cacheprovider", "--perf-report", "r.md")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["claims: not judged: the ledger failed (TypeError: a bug, *); this is a bug in *"])
+    assert "INTERNALERROR" not in result.stdout.str()
+    assert (pytester.path / "r.md").is_file()
+    assert list((pytester.path / ".perfdata" / "runs").glob("*.json"))

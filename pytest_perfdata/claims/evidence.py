@@ -16,6 +16,7 @@ from typing import Any
 from .._shown import bounded
 from ..environment import Environment, machine_label
 from ..provenance import Engine
+from ..record import interval_from_dict
 from ..report.json_report import load_run_document
 from .model import Evidence, engine_terms
 
@@ -37,14 +38,16 @@ def load_evidence(folder: Path) -> tuple[list[Evidence], list[str]]:
 def evidence_from_document(document: dict[str, Any], run: str) -> Iterable[Evidence]:
     """The records of one run document that can speak for a claim.
 
-    Left out: records without a bounded interval (too few samples to tell anything), and
-    records whose notes say a simulator made the figure (a simulated node's pod is no pod).
+    Left out: records whose notes say a simulator made the figure (a simulated node's pod is
+    no pod). A record whose interval is unbounded on a side (too few samples to bound a P99; a
+    run file keeps that side as null) stays in: it straddles every figure, so it decides
+    nothing, but the claim then says it was measured and why that could not tell.
     """
     for record in document["records"]:
-        interval = record["interval"]
-        low, high = float(interval["low"]), float(interval["high"])
+        interval = interval_from_dict(record["interval"])
+        low, high = interval.low, interval.high
         notes = tuple(record.get("notes") or ())
-        if not (math.isfinite(low) and math.isfinite(high)) or any("simulat" in note for note in notes):
+        if math.isnan(low) or math.isnan(high) or any("simulat" in note for note in notes):
             continue
         engine = record.get("engine") or {}
         environment = record.get("environment") or {}

@@ -14,6 +14,7 @@ cannot tell does not undo an older one that could, and the reason mentions it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from typing import Final
 
@@ -116,5 +117,6 @@ def _interval(record: Evidence, claim: Claim) -> str:
     value = Quantity(_in_claim_unit(record.value, record, claim), unit)
     if record.low == record.high:
         return f"{record.statistic if record.low != record.value else 'measured'} {value}"
-    low, high = (Quantity(_in_claim_unit(v, record, claim), unit) for v in (record.low, record.high))
+    low, high = (str(Quantity(_in_claim_unit(v, record, claim), unit)) if math.isfinite(v) else "unbounded"
+                 for v in (record.low, record.high))
     return f"{record.statistic} {value} (interval {low} .. {high})"
