@@ -134,6 +134,9 @@ FAKE_GO = r"""#!/bin/sh
 if [ "$1" = env ]; then echo "$FAKE_GO_VERSION"; exit 0; fi
 echo "go $*" >> "$FAKE_LOG"
 echo "CGO_ENABLED=$CGO_ENABLED" >> "$FAKE_LOG.env"
+if [ "$1" = build ]; then
+  printf '#!/bin/sh\necho built in %s\n' "$(basename "$PWD")" > "$4"; chmod +x "$4"; exit 0
+fi
 for last; do :; done
 name=${last%@*}; name=${name##*/}
 printf '#!/bin/sh\necho %s\n' "$last" > "$GOBIN/$name"; chmod +x "$GOBIN/$name"
@@ -300,6 +303,42 @@ def test_a_go_tool_is_rebuilt_when_anything_in_its_stamp_changes(
         (tools_dir / "bin" / "demo").unlink()
     setup.go_step(dry_run=False, tools=(tool,), tools_dir=tools_dir)
     assert len(fakes.calls()) == 2
+
+
+def test_a_wrapper_module_is_built_in_its_folder_and_rebuilt_when_a_file_of_it_changes(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """k8s.io/kubernetes cannot be go-installed (its go.mod replaces its staging modules): our
+    wrapper module is built with go build, and its stamp follows the module's files."""
+    fakes.add("go", FAKE_GO)
+    module = tmp_path / "repo" / "tools" / "go" / "wrapper"
+    module.mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/wrapper\n")
+    (module / "main.go").write_text("package main\n")
+    tool = setup.GoTool("wrapper", "example.com/upstream", "v1.0.0", module_dir="tools/go/wrapper")
+    tools_dir = tmp_path / "tools"
+    setup.go_step(dry_run=False, tools=(tool,), tools_dir=tools_dir, root=tmp_path / "repo")
+    (call,) = fakes.calls()
+    assert call.startswith("go build -trimpath -o ") and call.endswith("/wrapper .")
+    binary = tools_dir / "bin" / "wrapper"
+    assert subprocess.run([binary], capture_output=True, text=True).stdout.strip() == "built in wrapper"
+    setup.go_step(dry_run=False, tools=(tool,), tools_dir=tools_dir, root=tmp_path / "repo")
+    assert len(fakes.calls()) == 1  # reused
+    (module / "main.go").write_text("package main\n\nfunc main() {}\n")
+    setup.go_step(dry_run=False, tools=(tool,), tools_dir=tools_dir, root=tmp_path / "repo")
+    assert len(fakes.calls()) == 2
+
+
+def test_the_pinned_control_plane_module_replaces_every_staging_module_by_its_release() -> None:
+    """A replace left pointing into ./staging would only build inside Kubernetes's own tree."""
+    (tool,) = [tool for tool in setup.GO_TOOLS if tool.name == "kube-control-plane"]
+    assert tool.module_dir is not None
+    go_mod = (setup.ROOT / tool.module_dir / "go.mod").read_text()
+    minor = tool.version.removeprefix("v1.")
+    assert f"require k8s.io/kubernetes {tool.version}" in go_mod and "./staging" not in go_mod
+    replaced = [line.split() for line in go_mod.splitlines() if "=>" in line]
+    assert len(replaced) >= 30
+    assert all(source == target and version == f"v0.{minor}" for source, _, target, version in replaced)
 
 
 def test_go_tools_dry_run_and_missing_toolchain(

@@ -65,7 +65,13 @@ DEBIAN_PACKAGES: tuple[tuple[tuple[str, ...], str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class GoTool:
-    """One binary built with ``go install MODULE@VERSION`` into ``.tools/bin/NAME``."""
+    """One binary built into ``.tools/bin/NAME``: ``go install MODULE@VERSION``, or our own module.
+
+    A module whose ``go.mod`` has ``replace`` directives (``k8s.io/kubernetes`` does) cannot be
+    installed with ``go install MODULE@VERSION``; such a tool is a small wrapper module in this
+    repository (``module_dir``, with its ``go.mod`` and ``go.sum`` reviewed in git) built with
+    ``go build``, and its stamp carries a digest of that folder instead of a version.
+    """
 
     name: str  # the binary's name, as ``go install`` writes it (the package path's last element)
     package: str  # the package path to install, e.g. "github.com/open-policy-agent/opa"
@@ -73,15 +79,42 @@ class GoTool:
     tags: tuple[str, ...] = ()  # build tags, part of the stamp
     why: str = ""  # which suite or test drives it
     cgo: bool = False  # built with CGO_ENABLED=1 (a C toolchain is needed), part of the stamp
+    module_dir: str | None = None  # a wrapper module of ours, relative to the repository root
+    ldflags: tuple[str, ...] = ()  # -X settings (a version the binary reports), part of the stamp
+
+
+def kubernetes_version_flags(version: str) -> tuple[str, ...]:
+    """What Kubernetes's own build stamps into its binaries, so ``/version`` reports ``version``.
+
+    Without them a binary built with ``go build`` says ``v0.0.0-master+$Format:%H$``, and every
+    record would name a version that does not exist.
+    """
+    major, minor = version.removeprefix("v").split(".")[:2]
+    return tuple(f"-X k8s.io/{package}.{name}={value}"
+                 for package in ("component-base/version", "client-go/pkg/version")
+                 for name, value in (("gitVersion", version), ("gitMajor", major), ("gitMinor", minor),
+                                     ("gitTreeState", "clean")))
 
 
 # Tools built from Go modules, pinned; adding one is one entry. OPA's Wasm runtime (for `opa eval
 # --target wasm` and `opa bench --target wasm`) is compiled in only with the opa_wasm tag and cgo,
 # which links the wasmtime library that the wasmtime-go module carries; `opa version` then says
 # "WebAssembly: available".
+#
+# The local cluster of suites/k3s: K3s's own module is not served by the module proxy here
+# (every version, release or commit, is refused with 403), so the control plane is upstream
+# Kubernetes's, in one binary (tools/go/kube-control-plane), on kine with SQLite as K3s runs it
+# (kine's SQLite driver is cgo's, as in K3s), with KWOK's simulated nodes.
 GO_TOOLS: tuple[GoTool, ...] = (
     GoTool("opa", "github.com/open-policy-agent/opa", "v1.22.3", tags=("opa_wasm",), cgo=True,
            why="suites/opa: the opa CLI (opa build -t wasm, opa run --server, opa bench)"),
+    GoTool("kine", "github.com/k3s-io/kine", "v0.17.5", cgo=True,
+           why="suites/k3s local cluster: K3s's etcd shim, on SQLite"),
+    GoTool("kube-control-plane", "k8s.io/kubernetes", "v1.36.3", module_dir="tools/go/kube-control-plane",
+           ldflags=kubernetes_version_flags("v1.36.3"),
+           why="suites/k3s local cluster: kube-apiserver, kube-controller-manager, kube-scheduler"),
+    GoTool("kwok", "sigs.k8s.io/kwok/cmd/kwok", "v0.8.0",
+           why="suites/k3s local cluster: simulated nodes (their kubelets are simulated too)"),
 )
 
 GO_FALLBACKS = ("/usr/local/go/bin/go",)  # where a Go toolchain lives when it is not on PATH
@@ -97,9 +130,9 @@ class SetupError(Exception):
     """A step that had to run failed: the target cannot run as intended."""
 
 
-def _run(command: list[str], *, env: dict[str, str] | None = None) -> None:
+def _run(command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
     """Run a command with its output shown; a nonzero exit is a :class:`SetupError`."""
-    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL)
+    done = subprocess.run(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         raise SetupError(f"{' '.join(command)} exited {done.returncode}")
 
@@ -262,10 +295,20 @@ def debian_step(*, dry_run: bool, root: bool | None = None) -> None:
 # -- 3. tools built from Go modules -------------------------------------------------------------
 
 
-def go_stamp(tool: GoTool, go_version: str) -> str:
+def go_stamp(tool: GoTool, go_version: str, root: Path = ROOT) -> str:
     """What a built binary was made from; a different stamp means rebuild."""
-    return (f"package={tool.package}@{tool.version}\ntags={','.join(tool.tags)}\n"
+    source = f"module={tool.module_dir}:{module_digest(root / tool.module_dir)}\n" if tool.module_dir else ""
+    flags = f"ldflags={' '.join(tool.ldflags)}\n" if tool.ldflags else ""
+    return (f"package={tool.package}@{tool.version}\n{source}{flags}tags={','.join(tool.tags)}\n"
             f"cgo={int(tool.cgo)}\ngo={go_version}\n")
+
+
+def module_digest(folder: Path) -> str:
+    """SHA-256 over a wrapper module's files (names and contents): any edit means rebuild."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def find_go() -> str | None:
@@ -276,7 +319,7 @@ def find_go() -> str | None:
 
 
 def go_step(*, dry_run: bool, tools: tuple[GoTool, ...] = GO_TOOLS,
-            tools_dir: Path = TOOLS_DIR) -> None:
+            tools_dir: Path = TOOLS_DIR, root: Path = ROOT) -> None:
     if not tools:
         say("go tools: none pinned yet")
         return
@@ -294,7 +337,7 @@ def go_step(*, dry_run: bool, tools: tuple[GoTool, ...] = GO_TOOLS,
     bin_dir = tools_dir / "bin"
     for tool in tools:
         binary, stamp = bin_dir / tool.name, bin_dir / f"{tool.name}.stamp"
-        expected = go_stamp(tool, go_version)
+        expected = go_stamp(tool, go_version, root)
         try:
             current = binary.is_file() and stamp.read_text() == expected
         except OSError:
@@ -302,26 +345,30 @@ def go_step(*, dry_run: bool, tools: tuple[GoTool, ...] = GO_TOOLS,
         if current:
             say(f"go tools: {tool.name} {tool.version} up to date")
             continue
+        source = f" (module {tool.module_dir})" if tool.module_dir else ""
         if dry_run:
-            say(f"go tools: would build {tool.package}@{tool.version} into {binary}")
+            say(f"go tools: would build {tool.package}@{tool.version}{source} into {binary}")
             continue
-        say(f"go tools: building {tool.package}@{tool.version} with {go_version}")
+        say(f"go tools: building {tool.package}@{tool.version}{source} with {go_version}")
         started = time.monotonic()
-        _go_install(go, tool, binary)
+        _go_install(go, tool, binary, root)
         _write_atomic(stamp, expected)
         say(f"go tools: built {tool.name} in {time.monotonic() - started:.0f} s")
 
 
-def _go_install(go: str, tool: GoTool, binary: Path) -> None:
+def _go_install(go: str, tool: GoTool, binary: Path, root: Path = ROOT) -> None:
     """``go install`` into a fresh directory, then move the binary in: never half a binary."""
     binary.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=binary.parent, prefix=f".{tool.name}-") as scratch:
-        command = [go, "install", "-trimpath"]
+        built = Path(scratch) / tool.name
+        command = [go, "build", "-trimpath", "-o", str(built)] if tool.module_dir else [go, "install", "-trimpath"]
         if tool.tags:
             command.append(f"-tags={','.join(tool.tags)}")
-        command.append(f"{tool.package}@{tool.version}")
-        _run(command, env={**os.environ, "GOBIN": scratch, "CGO_ENABLED": "1" if tool.cgo else "0"})
-        built = Path(scratch) / tool.name
+        if tool.ldflags:
+            command.append(f"-ldflags={' '.join(tool.ldflags)}")
+        command.append("." if tool.module_dir else f"{tool.package}@{tool.version}")
+        _run(command, env={**os.environ, "GOBIN": scratch, "CGO_ENABLED": "1" if tool.cgo else "0"},
+             cwd=root / tool.module_dir if tool.module_dir else None)
         if not built.is_file():
             raise SetupError(f"go install {tool.package}@{tool.version} wrote no {tool.name}")
         os.replace(built, binary)

@@ -33,7 +33,7 @@ def test_pod_memory(perf, k3s_cluster, runtime, batches) -> None:  # type: ignor
     appears in it.
     """
     settings = k3s_cluster.settings
-    for node in k3s_cluster.nodes:
+    for node in k3s_cluster.kubelet_nodes("a pod's working set comes from its kubelet's stats summary"):
         for name, version in k3s_cluster.runtimes(node).items():
             perf.runtime(name, version)
         selector, batch = batches.new("memory")
@@ -69,7 +69,7 @@ def test_pod_memory(perf, k3s_cluster, runtime, batches) -> None:  # type: ignor
 
 def test_node_footprint(perf, k3s_cluster) -> None:  # type: ignore[no-untyped-def]
     """What Kubernetes itself holds on each node (kubelet + runtime; one k3s process on K3s)."""
-    for node in k3s_cluster.nodes:
+    for node in k3s_cluster.kubelet_nodes("a node's own memory comes from its kubelet's stats summary"):
         for name, version in k3s_cluster.runtimes(node).items():
             perf.runtime(name, version)
         report = memory_report(k3s_cluster.stats_summary(node), k3s_cluster.namespace)

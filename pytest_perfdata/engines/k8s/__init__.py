@@ -27,9 +27,12 @@ from ..._lazy import lazy_names
 
 __all__ = [
     "BATCH_LABEL",
+    "CLUSTER_CHOICES",
     "CREATED_AT_ANNOTATION",
+    "DEFAULT_CLUSTER",
     "DEFAULT_DENSITY_TARGET",
     "DEFAULT_IMAGE",
+    "DEFAULT_LOCAL_NODES",
     "DEFAULT_MEMORY_PODS",
     "DEFAULT_NODES",
     "DEFAULT_PODS",
@@ -56,6 +59,11 @@ DEFAULT_IMAGE: Final = "registry.k8s.io/pause:3.9"
 #: runwasi's demo module: with no arguments it prints a line a second for ever (a long-running pod).
 DEFAULT_WASM_IMAGE: Final = "ghcr.io/containerd/runwasi/wasi-demo-app:latest"
 DEFAULT_NODES: Final = "auto"
+#: Which cluster: ``auto`` = the kubeconfig's when one is found, else the local one when built.
+CLUSTER_CHOICES: Final = ("auto", "local", "kubeconfig")
+DEFAULT_CLUSTER: Final = "auto"
+#: Simulated nodes of the local cluster, half arm64 and half amd64.
+DEFAULT_LOCAL_NODES: Final = 4
 DEFAULT_RUNTIME_CLASSES: Final = ("runc", "wasmedge")
 DEFAULT_PODS: Final = 30
 DEFAULT_DENSITY_TARGET: Final = 300

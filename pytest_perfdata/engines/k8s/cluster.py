@@ -6,7 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...provenance import Engine
 from . import BATCH_LABEL, MANAGED_BY, K3sApiError, K3sUnavailable
@@ -21,6 +21,9 @@ from .settings import K3sSettings
 from .teardown import Teardown
 from .watch import watch_while_creating
 from .workload import RuntimeChoice, pod_manifest
+
+if TYPE_CHECKING:
+    from .local import LocalCluster
 
 __all__ = ["K3sCluster", "open_cluster"]
 
@@ -51,19 +54,44 @@ class K3sCluster:
         self.core = client.CoreV1Api(connection.api_client)
         self._teardown = Teardown(self._cleanup)
         self._batches = 0
+        #: The local cluster this session started (``--perf-k3s-cluster=local``), else None: only
+        #: then are the server's processes on this machine, for their start-up time and memory.
+        self.local: LocalCluster | None = None
 
     # -- records
 
     def engine(self, node: NodeFacts) -> Engine:
-        """What a record names as its engine: K3s's version, and the node with its architecture."""
-        return Engine("k3s", self.facts.server_version, f"{node.name}/{node.architecture}")
+        """What a record names as its engine: the distribution and version the API server reports
+        (``k3s v1.30.4+k3s1``, ``kubernetes v1.36.3``), and the node with its architecture; a
+        simulated node says so in the build facts, where a claim can match it."""
+        build = (("kubelet", f"simulated by {node.container_runtime or 'KWOK'}"),) if node.simulated else ()
+        return Engine(self.facts.distribution, self.facts.server_version, f"{node.name}/{node.architecture}", build)
 
     def metric(self, base: str, node: NodeFacts) -> str:
-        """``base``, with the node's name appended when several nodes are measured in one run."""
+        """The metric for ``base`` (written ``k3s.<what>`` by the suite) on this cluster and node.
+
+        The first word is the distribution that answered: ``k3s.pod_startup...`` on K3s,
+        ``kubernetes.pod_startup...`` on upstream Kubernetes, so that a baseline or claim made
+        for K3s is never judged by another distribution. On a simulated node the figure is the
+        control plane's alone (scheduling, binding, status writes; no container starts), and
+        it says so: ``kubernetes.control_plane.pod_startup...``; the real-node metric keeps its
+        limits (the SLO's 5 s P99). The node's name is appended when several are measured.
+        """
+        first, _, rest = base.partition(".")
+        if first == "k3s" and rest:
+            base = f"{self.facts.distribution}.{'control_plane.' if node.simulated else ''}{rest}"
         return f"{base}.{node.name}" if len(self.nodes) > 1 else base
+
+    def cluster_metric(self, base: str) -> str:
+        """A figure of the cluster, not of a node (``k3s.server.ready_time``): the distribution's word only."""
+        first, _, rest = base.partition(".")
+        return f"{self.facts.distribution}.{rest}" if first == "k3s" and rest else base
 
     def notes(self, node: NodeFacts, runtime: RuntimeChoice | None = None) -> tuple[str, ...]:
         notes = [self.facts.describe(), node.describe()]
+        if node.simulated:
+            notes.append("simulated node: KWOK marks pods Running without starting a container, so this figure is "
+                         "the control plane's (API server, scheduler, controllers, datastore), not a kubelet's")
         if runtime is not None:
             notes.append(runtime.note)
         if node.target != self.target:
@@ -71,10 +99,28 @@ class K3sCluster:
                          f"(one target per run: use --perf-k3s-nodes={node.name} --perf-target={node.target})")
         return tuple(redact(notes))
 
+    def kubelet_nodes(self, why: str) -> tuple[NodeFacts, ...]:
+        """The measured nodes with a real kubelet; a skip saying so when every one is simulated.
+
+        A simulated node has no container to start and no memory to use: what its "kubelet"
+        would report is made up, so such a figure is never recorded (``why`` says what needs it).
+        """
+        import pytest
+
+        real = tuple(node for node in self.nodes if not node.simulated)
+        if not real:
+            names = ", ".join(node.name for node in self.nodes)
+            pytest.skip(f"{why}, and {names} {'is' if len(self.nodes) == 1 else 'are'} simulated (KWOK): its figure "
+                        f"would be made up; point --perf-kubeconfig at a cluster with real nodes (docs/k3s.md)")
+        return real
+
     def runtimes(self, node: NodeFacts) -> dict[str, str]:
         """Versions for the records' environment: K3s and the node's container runtime."""
         runtime, _, version = node.container_runtime.partition("://")
-        return {"k3s": self.facts.server_version, runtime or "container-runtime": version or node.container_runtime}
+        if node.simulated:  # KWOK reports itself as the runtime: "kwok-v0.8.0"
+            return {self.facts.distribution: self.facts.server_version, "kwok": node.container_runtime.removeprefix("kwok-")}
+        return {self.facts.distribution: self.facts.server_version,
+                runtime or "container-runtime": version or node.container_runtime}
 
     # -- API
 

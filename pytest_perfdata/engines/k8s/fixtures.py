@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -10,7 +13,10 @@ import pytest
 from ...option_types import positive_int, positive_time
 from ...options import Option
 from . import (
+    CLUSTER_CHOICES,
+    DEFAULT_CLUSTER,
     DEFAULT_DENSITY_TARGET,
+    DEFAULT_LOCAL_NODES,
     DEFAULT_IMAGE,
     DEFAULT_MEMORY_PODS,
     DEFAULT_NODES,
@@ -23,10 +29,17 @@ from . import (
 
 if TYPE_CHECKING:
     from .cluster import K3sCluster
+    from .local import LocalCluster
+    from .settings import K3sSettings
 
 __all__ = ["OPTIONS", "k3s_cluster"]
 
 OPTIONS: tuple[Option, ...] = (
+    Option("perf_k3s_cluster", metavar="|".join(CLUSTER_CHOICES), default=DEFAULT_CLUSTER, choices=CLUSTER_CHOICES,
+           help="cluster for k3s_cluster: kubeconfig (a kubeconfig's), local (start a control plane with simulated "
+                "nodes; python3 tools/setup.py suites builds it), auto (the kubeconfig's if one is found, else local)"),
+    Option("perf_k3s_local_nodes", metavar="N", type=positive_int, default=str(DEFAULT_LOCAL_NODES),
+           help="simulated nodes of the local cluster, half arm64, half amd64"),
     Option("perf_kubeconfig", metavar="PATH",
            help=f"kubeconfig of the cluster for k3s_cluster (default: KUBECONFIG, ~/.kube/config, {K3S_KUBECONFIG}, "
                 f"the first that exists)"),
@@ -54,8 +67,12 @@ OPTIONS: tuple[Option, ...] = (
 
 @pytest.fixture(scope="session")
 def k3s_cluster(request: pytest.FixtureRequest) -> Iterator[K3sCluster]:
-    """A reachable cluster, its facts, and a namespace of this run, deleted afterwards; else a skip with why."""
-    import os
+    """A reachable cluster, its facts, and a namespace of this run, deleted afterwards; else a skip with why.
+
+    The cluster is the kubeconfig's, or the local one (a control plane started for the session
+    with simulated nodes, stopped at its end, after a failure and on Ctrl-C), see
+    ``--perf-k3s-cluster``.
+    """
 
     from ...state import run_for
     from . import K3sUnavailable
@@ -63,12 +80,56 @@ def k3s_cluster(request: pytest.FixtureRequest) -> Iterator[K3sCluster]:
     from .settings import K3sSettings
 
     run = run_for(request.config)  # the namespace is named after the run; nodes follow its target
+    settings = K3sSettings.from_options(request.config.getoption)
+    local = None
     try:
-        cluster = open_cluster(K3sSettings.from_options(request.config.getoption), run.run_id, run.settings.target,
-                               worker=os.environ.get("PYTEST_XDIST_WORKER"))
+        if _wants_local(settings):
+            local = _start_local(settings, request.config.rootpath)
+            settings = dataclasses.replace(settings, kubeconfig=str(local.kubeconfig), context=None)
+        cluster = open_cluster(settings, run.run_id, run.settings.target, worker=os.environ.get("PYTEST_XDIST_WORKER"))
+        cluster.local = local
     except K3sUnavailable as reason:
+        if local is not None:
+            local.stop()
         pytest.skip(str(reason))
+    except BaseException:
+        if local is not None:
+            local.stop()
+        raise
     try:
         yield cluster
     finally:
-        cluster.close()
+        try:
+            cluster.close()
+        finally:
+            if local is not None:
+                local.stop()
+
+
+def _wants_local(settings: K3sSettings) -> bool:
+    """``local``, or ``auto`` with no kubeconfig anywhere (a named one that is missing stays an error)."""
+    if settings.cluster != "auto":
+        return settings.cluster == "local"
+    from . import K3sUnavailable
+    from .api import find_kubeconfig
+
+    try:
+        find_kubeconfig(settings.kubeconfig, os.environ, Path.home())
+    except K3sUnavailable:
+        return settings.kubeconfig is None
+    return False
+
+
+def _start_local(settings: K3sSettings, rootpath: Path) -> LocalCluster:
+    """The local cluster, started; :class:`K3sUnavailable` saying how to get it when it cannot be."""
+    from . import K3sUnavailable
+    from .local import LocalCluster, LocalClusterError, default_nodes, find_binaries
+
+    binaries = find_binaries(rootpath)
+    if isinstance(binaries, str):
+        how = "" if settings.cluster == "local" else "no kubeconfig found (see docs/k3s.md) and "
+        raise K3sUnavailable(f"{how}{binaries}")
+    try:
+        return LocalCluster.start(binaries, default_nodes(settings.local_nodes))
+    except LocalClusterError as error:
+        raise K3sUnavailable(str(error)) from None

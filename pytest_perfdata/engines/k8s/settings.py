@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, final
 
 from . import (
+    DEFAULT_CLUSTER,
     DEFAULT_DENSITY_TARGET,
+    DEFAULT_LOCAL_NODES,
     DEFAULT_IMAGE,
     DEFAULT_MEMORY_PODS,
     DEFAULT_NODES,
@@ -31,6 +33,8 @@ def runtime_class_names(text: str) -> tuple[str, ...]:
 class K3sSettings:
     """The ``--perf-kubeconfig`` / ``--perf-k3s-*`` options, resolved; defaults are the options' own."""
 
+    cluster: str = DEFAULT_CLUSTER  # auto | local | kubeconfig
+    local_nodes: int = DEFAULT_LOCAL_NODES
     kubeconfig: str | None = None
     context: str | None = None
     keep: bool = False
@@ -47,6 +51,8 @@ class K3sSettings:
     @classmethod
     def from_options(cls, getoption: Callable[[str], Any]) -> K3sSettings:
         return cls(
+            cluster=getoption("perf_k3s_cluster"),
+            local_nodes=getoption("perf_k3s_local_nodes"),
             kubeconfig=getoption("perf_kubeconfig"),
             context=getoption("perf_k3s_context"),
             keep=bool(getoption("perf_k3s_keep")),

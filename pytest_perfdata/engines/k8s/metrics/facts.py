@@ -12,6 +12,7 @@ __all__ = [
     "NodeFacts",
     "Resources",
     "RuntimeClassFacts",
+    "SIMULATED_ANNOTATION",
     "cluster_facts",
     "node_facts",
     "runtime_class_facts",
@@ -20,6 +21,8 @@ __all__ = [
     "target_for_architecture",
 ]
 
+#: The annotation KWOK manages its nodes by (``--manage-nodes-with-annotation-selector``).
+SIMULATED_ANNOTATION: Final = ("kwok.x-k8s.io/node", "fake")
 _ARCHITECTURE_TARGETS: Final = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}
 
 
@@ -67,6 +70,8 @@ class NodeFacts:
     pod_cidr: str
     ready: bool
     schedulable: bool
+    #: KWOK plays this node's kubelet: nothing runs on it, so nothing a kubelet measures is real.
+    simulated: bool = False
 
     @property
     def target(self) -> str:
@@ -74,6 +79,9 @@ class NodeFacts:
         return target_for_architecture(self.architecture)
 
     def describe(self) -> str:
+        if self.simulated:
+            return (f"node {self.name} ({self.architecture}, simulated by {self.container_runtime or 'KWOK'}: no kubelet, "
+                    f"no container runs; allocatable {self.allocatable}, pod CIDR {self.pod_cidr or 'none'})")
         return (f"node {self.name} ({self.architecture}, {self.container_runtime}, kubelet {self.kubelet_version}, "
                 f"allocatable {self.allocatable})")
 
@@ -107,6 +115,15 @@ class ClusterFacts:
     def runtime_class(self, name: str) -> RuntimeClassFacts | None:
         return next((rc for rc in self.runtime_classes if rc.name == name), None)
 
+    @property
+    def distribution(self) -> str:
+        """``k3s`` when the API server says so (``v1.30.4+k3s1``), else upstream ``kubernetes``.
+
+        Records name the distribution that answered, never the one the suite was written for.
+        """
+        build = self.server_version.partition("+")[2]
+        return "k3s" if build.startswith("k3s") else ("rke2" if build.startswith("rke2") else "kubernetes")
+
     def describe(self) -> str:
         classes = ", ".join(rc.name for rc in self.runtime_classes) or "none"
         return (f"cluster {self.server_version} ({self.platform}), {len(self.nodes)} node(s), "
@@ -138,6 +155,7 @@ def node_facts(node: Json) -> NodeFacts:
         pod_cidr=str(spec.get("podCIDR", "")),
         ready=ready,
         schedulable=not spec.get("unschedulable", False) and not no_schedule,
+        simulated=(metadata.get("annotations") or {}).get(SIMULATED_ANNOTATION[0]) == SIMULATED_ANNOTATION[1],
     )
 
 
