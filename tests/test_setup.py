@@ -135,7 +135,7 @@ if [ "$1" = env ]; then echo "$FAKE_GO_VERSION"; exit 0; fi
 echo "go $*" >> "$FAKE_LOG"
 echo "CGO_ENABLED=$CGO_ENABLED" >> "$FAKE_LOG.env"
 if [ "$1" = build ]; then
-  printf '#!/bin/sh\necho built in %s\n' "$(basename "$PWD")" > "$4"; chmod +x "$4"; exit 0
+  printf '#!/bin/sh\necho built in %s\n' "${PWD##*/}" > "$4"; chmod +x "$4"; exit 0
 fi
 for last; do :; done
 name=${last%@*}; name=${name##*/}
@@ -335,7 +335,8 @@ def test_the_pinned_control_plane_module_replaces_every_staging_module_by_its_re
     assert tool.module_dir is not None
     go_mod = (setup.ROOT / tool.module_dir / "go.mod").read_text()
     minor = tool.version.removeprefix("v1.")
-    assert f"require k8s.io/kubernetes {tool.version}" in go_mod and "./staging" not in go_mod
+    assert re.search(rf"^\s*(require )?k8s.io/kubernetes {re.escape(tool.version)}$", go_mod, re.M)
+    assert "./staging" not in go_mod
     replaced = [line.split() for line in go_mod.splitlines() if "=>" in line]
     assert len(replaced) >= 30
     assert all(source == target and version == f"v0.{minor}" for source, _, target, version in replaced)
@@ -386,7 +387,8 @@ def test_dry_run_from_the_command_line_changes_nothing(fakes: Fakes) -> None:
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split(":")[1].strip() for line in lines] == ["python", "debian", "go tools"]
+    steps = [line.split(":")[1].strip() for line in lines]
+    assert steps[:2] == ["python", "debian"] and set(steps[2:]) == {"go tools"}
     assert fakes.calls() == []
 
 

@@ -14,6 +14,30 @@ pytestmark = pytest.mark.perf(confirm=0)
 STEP = 10
 
 
+def _ramp(k3s_cluster, runtime, node, batches, target: int, step: int):  # type: ignore[no-untyped-def]
+    """Add ``step`` pods at a time on ``node`` until ``target`` or a stop; ``(reached, created, stop, seconds)``."""
+    settings = k3s_cluster.settings
+    selector, batch = batches.new("density")
+    created, stop, ours = 0, None, []
+    start = time.monotonic()
+    while stop is None:
+        count = min(step, target - created)
+        k3s_cluster.create_pods([f"{batch}-{i}" for i in range(created, created + count)], runtime, node, batch)
+        created += count
+        ours, settled = k3s_cluster.settle(selector, created, settings.timeout_s)
+        stop = density_stop(k3s_cluster.node_object(node), k3s_cluster.node_pods(node), ours, k3s_cluster.events(),
+                            target)
+        if stop is None and (not settled or count == 0):
+            waiting = sum(1 for p in ours if not (is_ready(p) or is_stuck(p)))
+            stop = DensityStop(StopReason.TIMEOUT, (
+                f"{waiting} pods on node {node.name} were neither Ready nor failed after {settings.timeout_s:g} s: "
+                f"the node is too slow at this density; raise --perf-k3s-timeout or look at the kubelet's log"))
+    elapsed = time.monotonic() - start
+    reached = sum(1 for p in ours if is_ready(p))
+    batches.remove(selector)
+    return reached, created, stop, elapsed
+
+
 def test_density(perf, k3s_cluster, runtime, batches) -> None:  # type: ignore[no-untyped-def]
     """Add pods ten at a time until the target, max-pods, the pod CIDR, or a refused or failed pod.
 
@@ -21,27 +45,11 @@ def test_density(perf, k3s_cluster, runtime, batches) -> None:  # type: ignore[n
     and counts system pods; K3s gives each node a /24 pod CIDR (253 pods). The record is the
     count reached, with the time it took and why it stopped, in words a user can act on.
     """
-    settings = k3s_cluster.settings
     for node in k3s_cluster.nodes:
         for name, version in k3s_cluster.runtimes(node).items():
             perf.runtime(name, version)
-        selector, batch = batches.new("density")
-        created, stop, ours = 0, None, []
-        start = time.monotonic()
-        while stop is None:
-            count = min(STEP, settings.density_target - created)
-            k3s_cluster.create_pods([f"{batch}-{i}" for i in range(created, created + count)], runtime, node, batch)
-            created += count
-            ours, settled = k3s_cluster.settle(selector, created, settings.timeout_s)
-            stop = density_stop(k3s_cluster.node_object(node), k3s_cluster.node_pods(node), ours, k3s_cluster.events(),
-                                settings.density_target)
-            if stop is None and (not settled or count == 0):
-                waiting = sum(1 for p in ours if not (is_ready(p) or is_stuck(p)))
-                stop = DensityStop(StopReason.TIMEOUT, (
-                    f"{waiting} pods on node {node.name} were neither Ready nor failed after {settings.timeout_s:g} s: "
-                    f"the node is too slow at this density; raise --perf-k3s-timeout or look at the kubelet's log"))
-        elapsed = time.monotonic() - start
-        reached = sum(1 for p in ours if is_ready(p))
+        reached, created, stop, elapsed = _ramp(k3s_cluster, runtime, node, batches,
+                                                k3s_cluster.settings.density_target, STEP)
         notes = (f"stopped: {stop.message}", f"{reached} pods Ready after {elapsed:.1f} s ({created} created)",
                  *k3s_cluster.notes(node, runtime))
         engine = k3s_cluster.engine(node)
@@ -49,4 +57,40 @@ def test_density(perf, k3s_cluster, runtime, batches) -> None:  # type: ignore[n
                           better="higher", engine=engine, notes=notes)
         perf.record_value(k3s_cluster.metric(f"k3s.density.ramp_time.{runtime.label}", node), elapsed, unit="s",
                           engine=engine, notes=notes)
-        batches.remove(selector)
+
+
+#: The figure our users quote for one edge node, and a pod CIDR wide enough to hold it (/20: 4094).
+EDGE_PODS = 3000
+EDGE_CIDR = "10.42.240.0/20"
+
+
+def test_density_at_the_3000_pods_per_node_figure(perf, k3s_cluster, batches) -> None:  # type: ignore[no-untyped-def]
+    """The same ramp on a node raised to 3,000 pods with a /20, local cluster only: what the control plane does.
+
+    The node is simulated, so this says nothing of a Raspberry Pi's memory (the claims ledger
+    shows that 3,000 × 32 MiB cannot fit in 8 GiB); it shows whether the scheduler, the API
+    server and kine keep up with 3,000 pods bound to one node, and how long the ramp takes.
+    """
+    from pytest_perfdata.engines.k8s import resolve_runtime
+    from pytest_perfdata.engines.k8s.local import SimulatedNode
+
+    if k3s_cluster.local is None:
+        pytest.skip("adding a 3,000-pod node is done on the local cluster only (--perf-k3s-cluster=local); "
+                    "on your cluster, raise max-pods and the node CIDR and use test_density")
+    edge = SimulatedNode("kwok-arm64-edge", "arm64", max_pods=EDGE_PODS, pod_cidr=EDGE_CIDR)
+    k3s_cluster.local.add_nodes([edge])
+    try:
+        node = k3s_cluster.refresh_node(edge.name)
+        runtime = resolve_runtime(k3s_cluster.facts, "runc", k3s_cluster.settings)
+        perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
+        reached, created, stop, elapsed = _ramp(k3s_cluster, runtime, node, batches, EDGE_PODS, 300)
+        notes = (f"stopped: {stop.message}", f"{reached} pods Ready after {elapsed:.1f} s ({created} created)",
+                 f"node raised to max-pods {EDGE_PODS} with pod CIDR {EDGE_CIDR}", *k3s_cluster.notes(node, runtime))
+        engine = k3s_cluster.engine(node)
+        perf.record_value(k3s_cluster.cluster_metric("k3s.control_plane.density.edge_3000.pods"), reached, unit="pods",
+                          better="higher", engine=engine, notes=notes)
+        perf.record_value(k3s_cluster.cluster_metric("k3s.control_plane.density.edge_3000.ramp_time"), elapsed,
+                          unit="s", engine=engine, notes=notes)
+        assert reached == EDGE_PODS, f"the control plane stopped at {reached} pods: {stop.message}"
+    finally:
+        k3s_cluster.local.remove_node(edge.name)

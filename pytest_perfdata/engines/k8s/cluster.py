@@ -82,6 +82,12 @@ class K3sCluster:
             base = f"{self.facts.distribution}.{'control_plane.' if node.simulated else ''}{rest}"
         return f"{base}.{node.name}" if len(self.nodes) > 1 else base
 
+    def refresh_node(self, name: str) -> NodeFacts:
+        """The facts of a node added after the session started (the local cluster's extra nodes)."""
+        from .metrics.facts import node_facts
+
+        return node_facts(self.read(f"get node {name}", self.core.read_node, name))
+
     def cluster_metric(self, base: str) -> str:
         """A figure of the cluster, not of a node (``k3s.server.ready_time``): the distribution's word only."""
         first, _, rest = base.partition(".")

@@ -83,8 +83,9 @@ def k3s_cluster(request: pytest.FixtureRequest) -> Iterator[K3sCluster]:
     settings = K3sSettings.from_options(request.config.getoption)
     local = None
     try:
-        if _wants_local(settings):
-            local = _start_local(settings, request.config.rootpath)
+        why = _local_reason(settings)
+        if why is not None:
+            local = _start_local(settings, request.config.rootpath, why)
             settings = dataclasses.replace(settings, kubeconfig=str(local.kubeconfig), context=None)
         cluster = open_cluster(settings, run.run_id, run.settings.target, worker=os.environ.get("PYTEST_XDIST_WORKER"))
         cluster.local = local
@@ -106,29 +107,29 @@ def k3s_cluster(request: pytest.FixtureRequest) -> Iterator[K3sCluster]:
                 local.stop()
 
 
-def _wants_local(settings: K3sSettings) -> bool:
-    """``local``, or ``auto`` with no kubeconfig anywhere (a named one that is missing stays an error)."""
+def _local_reason(settings: K3sSettings) -> str | None:
+    """Why the local cluster is used: ``local`` asked, or ``auto`` and no kubeconfig anywhere (the
+    search's one line); None to use the kubeconfig. A named kubeconfig that is missing stays an error."""
     if settings.cluster != "auto":
-        return settings.cluster == "local"
+        return "--perf-k3s-cluster=local" if settings.cluster == "local" else None
     from . import K3sUnavailable
     from .api import find_kubeconfig
 
     try:
         find_kubeconfig(settings.kubeconfig, os.environ, Path.home())
-    except K3sUnavailable:
-        return settings.kubeconfig is None
-    return False
+    except K3sUnavailable as missing:
+        return str(missing) if settings.kubeconfig is None else None
+    return None
 
 
-def _start_local(settings: K3sSettings, rootpath: Path) -> LocalCluster:
+def _start_local(settings: K3sSettings, rootpath: Path, why: str) -> LocalCluster:
     """The local cluster, started; :class:`K3sUnavailable` saying how to get it when it cannot be."""
     from . import K3sUnavailable
     from .local import LocalCluster, LocalClusterError, default_nodes, find_binaries
 
     binaries = find_binaries(rootpath)
     if isinstance(binaries, str):
-        how = "" if settings.cluster == "local" else "no kubeconfig found (see docs/k3s.md) and "
-        raise K3sUnavailable(f"{how}{binaries}")
+        raise K3sUnavailable(f"{why}; {binaries}")
     try:
         return LocalCluster.start(binaries, default_nodes(settings.local_nodes))
     except LocalClusterError as error:
