@@ -411,9 +411,12 @@ def test_any_record_validates_and_round_trips(records: list[Record]) -> None:
     assert [Record.from_dict(r) for r in loaded["records"]] == records
     for lang in ("en", "zh"):
         lines = render_markdown(loaded, lang).splitlines()
-        # Whatever the strings hold, each record keeps its four annotation lines and one row.
+        # Whatever the strings hold, each record keeps its four annotation lines and one row;
+        # a ratio (unit x) has a row in the ratios table too.
+        ratios = sum(record.unit == "x" for record in records)
         assert sum(line.startswith("> - **") for line in lines) == 4 * len(records)
-        assert sum(line.startswith("| ") for line in lines) == (len(records) + 1 if records else 0)
+        assert sum(line.startswith("| ") for line in lines) == (
+            (len(records) + 1 if records else 0) + (ratios + 1 if ratios else 0))
 
 
 def test_markdown_puts_one_figure_of_several_engines_side_by_side_and_lists_the_ratios() -> None:
