@@ -38,16 +38,20 @@ def load_evidence(folder: Path) -> tuple[list[Evidence], list[str]]:
 def evidence_from_document(document: dict[str, Any], run: str) -> Iterable[Evidence]:
     """The records of one run document that can speak for a claim.
 
-    Left out: records whose notes say a simulator made the figure (a simulated node's pod is
-    no pod). A record whose interval is unbounded on a side (too few samples to bound a P99; a
-    run file keeps that side as null) stays in: it straddles every figure, so it decides
-    nothing, but the claim then says it was measured and why that could not tell.
+    What a simulator stands in for is carried by the record itself, not guessed from its
+    notes: a figure from simulated nodes has its own metric (``kubernetes.control_plane.*``,
+    never the real-node ``k3s.pod_startup.*`` a claim such as the 5 s SLO names) and the build
+    fact ``kubelet: simulated by ...``, which a claim's ``engine:`` can match or exclude; figures
+    only a kubelet could give are never recorded from simulated nodes. A record whose interval
+    is unbounded on a side (too few samples to bound a P99; a run file keeps that side as null)
+    stays in: it straddles every figure, so it decides nothing, but the claim then says it was
+    measured and why that could not tell.
     """
     for record in document["records"]:
         interval = interval_from_dict(record["interval"])
         low, high = interval.low, interval.high
         notes = tuple(record.get("notes") or ())
-        if math.isnan(low) or math.isnan(high) or any("simulat" in note for note in notes):
+        if math.isnan(low) or math.isnan(high):
             continue
         engine = record.get("engine") or {}
         environment = record.get("environment") or {}

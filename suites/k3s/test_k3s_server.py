@@ -14,13 +14,13 @@ import pytest
 
 from pytest_perfdata.engines.k8s import resolve_runtime
 from pytest_perfdata.engines.k8s.local import LocalCluster
-from pytest_perfdata.engines.k8s.metrics import quantiles
+from pytest_perfdata.engines.k8s.metrics import is_ready, quantiles
 
 #: Measured once: a second attempt would start among the first attempt's objects.
 pytestmark = pytest.mark.perf(confirm=0)
 
 MIB = 1024 * 1024
-PODS = 100  # a bounded burst: the pods created one after another while their calls are timed
+PODS = 400  # a bounded burst: pods created (then deleted) one call after another, each call timed
 
 
 def _local(k3s_cluster) -> LocalCluster:  # type: ignore[no-untyped-def]
@@ -52,30 +52,46 @@ def test_server_startup_and_idle_memory(perf, k3s_cluster) -> None:  # type: ign
 
 
 def test_api_call_latency_and_memory_with_pods(perf, k3s_cluster, batches) -> None:  # type: ignore[no-untyped-def]
-    """Create PODS pods one call after another: each call's latency (the SLI of mutating calls), then memory."""
+    """PODS creates, one call after another, spread over the nodes; memory with them; then PODS deletes.
+
+    Both are mutating calls for single objects, the Kubernetes SLI (P99 <= 1 s): 2 x PODS samples.
+    A P99's distribution-free interval needs its upper order statistic inside the sample: at 95 %
+    confidence 800 samples give one (at 99 % it would take about 1,300 calls), so the record
+    states 95 %.
+    """
     local = _local(k3s_cluster)
+    facts_nodes = [node for node in k3s_cluster.facts.nodes if node.ready and node.schedulable]
     node = k3s_cluster.nodes[0]
     engine, notes = k3s_cluster.engine(node), k3s_cluster.notes(node)
     perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
     runtime = resolve_runtime(k3s_cluster.facts, "runc", k3s_cluster.settings)
+    assert len(facts_nodes) * 110 >= PODS, f"{len(facts_nodes)} nodes cannot hold {PODS} pods"
     selector, batch = batches.new("api")
     cpu_before = sum(local.plane.cpu_seconds().values())
     latencies_ms = []
-    for index in range(PODS):
+    names = [f"{batch}-{index}" for index in range(PODS)]
+    for index, name in enumerate(names):
         started = time.perf_counter()
-        k3s_cluster.create_pods([f"{batch}-{index}"], runtime, node, batch)
+        k3s_cluster.create_pods([name], runtime, facts_nodes[index % len(facts_nodes)], batch)
         latencies_ms.append((time.perf_counter() - started) * 1000)
-    pods, settled = k3s_cluster.settle(selector, PODS, k3s_cluster.settings.timeout_s)
-    assert settled and len(pods) == PODS, f"{len(pods)} of {PODS} pods settled in {k3s_cluster.settings.timeout_s:g} s"
-    q = quantiles(latencies_ms)
-    perf.record_samples(k3s_cluster.cluster_metric("k3s.api.create_pod_latency"),
-                        latencies_ms, unit="ms", statistic="p99", engine=engine,
-                        notes=(f"POST pod, {PODS} calls one after another, client-side: P50 {q.p50:.1f} ms, "
-                               f"P99 {q.p99:.1f} ms, max {q.max:.1f} ms; the Kubernetes SLI for mutating calls is "
-                               f"P99 <= 1 s", *notes))
+    pods, settled = k3s_cluster.wait_pods(selector, lambda pods: len(pods) == PODS and all(is_ready(p) for p in pods),
+                                          k3s_cluster.settings.timeout_s)
+    assert settled, f"{sum(is_ready(p) for p in pods)} of {PODS} pods Ready in {k3s_cluster.settings.timeout_s:g} s"
     sizes = local.plane.resident_bytes()
+    for name in names:
+        started = time.perf_counter()
+        k3s_cluster.call(f"delete pod {name}", k3s_cluster.core.delete_namespaced_pod, name, k3s_cluster.namespace,
+                         grace_period_seconds=0)
+        latencies_ms.append((time.perf_counter() - started) * 1000)
     used = sum(local.plane.cpu_seconds().values()) - cpu_before
+    q = quantiles(latencies_ms)
+    perf.record_samples(k3s_cluster.cluster_metric("k3s.api.mutating_call_latency"), latencies_ms, unit="ms",
+                        statistic="p99", confidence=0.95, engine=engine,
+                        notes=(f"{PODS} POST pod then {PODS} DELETE pod, one call after another, timed on the client: "
+                               f"P50 {q.p50:.1f} ms, P99 {q.p99:.1f} ms, max {q.max:.1f} ms; the Kubernetes SLI for "
+                               f"mutating calls is P99 <= 1 s", *notes))
     perf.record_value(k3s_cluster.cluster_metric(f"k3s.server.memory.with_{PODS}_pods"),
                       sum(b for name, b in sizes.items() if name != "kwok") / MIB, unit="MiB", engine=engine,
-                      notes=(f"after {PODS} pods were created and Running", _memory_note(sizes),
-                             f"control-plane CPU time for the burst: {used:.2f} s", *notes))
+                      notes=(f"after {PODS} pods over {len(facts_nodes)} nodes were created and Running",
+                             _memory_note(sizes), f"control-plane CPU time for the {2 * PODS} calls: {used:.2f} s",
+                             *notes))
