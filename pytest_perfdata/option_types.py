@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Final
 
 from ._shown import shown
 
@@ -31,7 +32,12 @@ def _plain_number(text: str, suffix: str, *, required: bool) -> float | None:
         value = float(stripped)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    # Huge values go to the unit parser, which refuses those that no unit of the dimension can
+    # hold (1e299 s is infinite in ns); the shortcut keeps to figures nobody would question.
+    return value if math.isfinite(value) and abs(value) < _PLAIN_LIMIT else None
+
+
+_PLAIN_LIMIT: Final = 1e15
 
 
 def positive_time(text: str) -> float:
