@@ -14,7 +14,7 @@ import pytest
 
 from pytest_perfdata.engines.k8s import resolve_runtime
 from pytest_perfdata.engines.k8s.local import LocalCluster
-from pytest_perfdata.engines.k8s.metrics import is_ready, quantiles
+from pytest_perfdata.engines.k8s.metrics import is_ready, quantiles, select_nodes
 
 #: Measured once: a second attempt would start among the first attempt's objects.
 pytestmark = pytest.mark.perf(confirm=0)
@@ -60,7 +60,7 @@ def test_api_call_latency_and_memory_with_pods(perf, k3s_cluster, batches) -> No
     states 95 %.
     """
     local = _local(k3s_cluster)
-    facts_nodes = [node for node in k3s_cluster.facts.nodes if node.ready and node.schedulable]
+    facts_nodes = select_nodes("all", k3s_cluster.facts, k3s_cluster.target)
     node = k3s_cluster.nodes[0]
     engine, notes = k3s_cluster.engine(node), k3s_cluster.notes(node)
     perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)

@@ -77,9 +77,9 @@ class K3sCluster:
         it says so: ``kubernetes.control_plane.pod_startup...``; the real-node metric keeps its
         limits (the SLO's 5 s P99). The node's name is appended when several are measured.
         """
-        first, _, rest = base.partition(".")
-        if first == "k3s" and rest:
-            base = f"{self.facts.distribution}.{'control_plane.' if node.simulated else ''}{rest}"
+        if node.simulated:
+            base = base.replace("k3s.", "k3s.control_plane.", 1) if base.startswith("k3s.") else base
+        base = self.cluster_metric(base)
         return f"{base}.{node.name}" if len(self.nodes) > 1 else base
 
     def refresh_node(self, name: str) -> NodeFacts:

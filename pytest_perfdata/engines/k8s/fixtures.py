@@ -89,13 +89,11 @@ def k3s_cluster(request: pytest.FixtureRequest) -> Iterator[K3sCluster]:
             settings = dataclasses.replace(settings, kubeconfig=str(local.kubeconfig), context=None)
         cluster = open_cluster(settings, run.run_id, run.settings.target, worker=os.environ.get("PYTEST_XDIST_WORKER"))
         cluster.local = local
-    except K3sUnavailable as reason:
+    except BaseException as error:
         if local is not None:
             local.stop()
-        pytest.skip(str(reason))
-    except BaseException:
-        if local is not None:
-            local.stop()
+        if isinstance(error, K3sUnavailable):
+            pytest.skip(str(error))
         raise
     try:
         yield cluster

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import subprocess
 import tempfile
 import time
@@ -14,6 +13,7 @@ from typing import Final, final
 
 from .._text import first_line
 from ..leftovers import owned_env, owned_prefix, sweep_orphans, sweep_paths
+from ..loopback import free_loopback_port as _free_port  # a module name the tests replace
 from ..process import kill_group
 from .errors import PolicyError
 from .opa_errors import opa_text_error
@@ -117,12 +117,6 @@ def _stop_server(process: subprocess.Popen[bytes], log: Path) -> None:
     except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait on the child
         pass
     log.unlink(missing_ok=True)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def request(

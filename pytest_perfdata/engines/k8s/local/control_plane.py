@@ -13,10 +13,12 @@ where they allow it and on 127.0.0.1 where they do not.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -29,6 +31,7 @@ from typing import Any, Final, final
 
 from ...._shown import bounded
 from ...leftovers import owned_env, owned_prefix, sweep_orphans, sweep_paths
+from ...loopback import free_loopback_port
 from ...process import kill_group
 from .binaries import LocalBinaries
 from .pki import Pki, make_pki
@@ -91,7 +94,7 @@ def _stop_children(children: list[_Child], folder: Path) -> None:
     for child in reversed(children):
         if child.process.poll() is None:
             try:
-                os.killpg(child.process.pid, 15)
+                os.killpg(child.process.pid, signal.SIGTERM)
             except (ProcessLookupError, PermissionError):
                 pass
     deadline = time.monotonic() + _STOP_GRACE_S
@@ -138,7 +141,7 @@ class LocalControlPlane:
         sweep_paths(KIND)
         folder = Path(tempfile.mkdtemp(prefix=owned_prefix(KIND)))
         folder.chmod(0o700)
-        plane = cls(folder, make_pki(folder / "pki"), _free_port())
+        plane = cls(folder, make_pki(folder / "pki"), free_loopback_port())
         try:
             plane._start_kine(binaries.kine)
             plane._start_apiserver(binaries.control_plane, options)
@@ -167,7 +170,7 @@ class LocalControlPlane:
         # The DSN K3s gives kine for its embedded SQLite.
         dsn = f"sqlite://{database}?_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate"
         child = self._spawn("kine", [str(kine), "--endpoint", dsn, "--listen-address", f"unix://{socket_path}",
-                                     "--metrics-bind-address", f"127.0.0.1:{_free_port()}"])
+                                     "--metrics-bind-address", f"127.0.0.1:{free_loopback_port()}"])
         self._wait(child, "its socket", lambda: _unix_socket_accepts(socket_path), 30.0)
 
     def _start_apiserver(self, binary: Path, options: ControlPlaneOptions) -> None:
@@ -229,7 +232,7 @@ class LocalControlPlane:
             str(binary), "scheduler",
             f"--kubeconfig={self.kubeconfig}", f"--authentication-kubeconfig={self.kubeconfig}",
             f"--authorization-kubeconfig={self.kubeconfig}", "--leader-elect=false",
-            "--bind-address=127.0.0.1", f"--secure-port={_free_port()}",
+            "--bind-address=127.0.0.1", f"--secure-port={free_loopback_port()}",
         ])  # fmt: skip
         self._settle(child)
 
@@ -237,7 +240,7 @@ class LocalControlPlane:
         child = self._spawn("kwok", [
             str(kwok), f"--kubeconfig={self.kubeconfig}", f"--config={Path(__file__).with_name('kwok_stages.yaml')}",
             "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-            f"--server-address=127.0.0.1:{_free_port()}", "--node-lease-duration-seconds=40",
+            f"--server-address=127.0.0.1:{free_loopback_port()}", "--node-lease-duration-seconds=40",
         ])  # fmt: skip
         self._settle(child)
 
@@ -266,15 +269,20 @@ class LocalControlPlane:
 
     # -- while it runs
 
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        """The admin's TLS context, made once: readiness is polled every 50 ms."""
+        context = ssl.create_default_context(cafile=str(self.pki.ca_cert))
+        context.load_cert_chain(str(self.pki.admin_cert), str(self.pki.admin_key))
+        return context
+
     def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
         """One GET to the API server as the admin: ``(status, body)``; connection errors propagate."""
         return self.request("GET", path, timeout_s=timeout_s)
 
     def request(self, method: str, path: str, body: Any = None, timeout_s: float = 5.0) -> tuple[int, bytes]:
         """One request as the admin, ``body`` sent as JSON: ``(status, body)``; connection errors propagate."""
-        context = ssl.create_default_context(cafile=str(self.pki.ca_cert))
-        context.load_cert_chain(str(self.pki.admin_cert), str(self.pki.admin_key))
-        connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout_s, context=context)
+        connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout_s, context=self._tls)
         try:
             data = None if body is None else json.dumps(body).encode()
             connection.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
@@ -322,12 +330,6 @@ class LocalControlPlane:
     def stop(self) -> None:
         """Stop every component, last started first, and remove the state directory; idempotent."""
         self._finalizer()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _unix_socket_accepts(path: Path) -> bool:
