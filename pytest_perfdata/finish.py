@@ -34,26 +34,40 @@ class Finished:
 
 
 def _save(run: PerfRun) -> tuple[list[str], bool]:
-    """Save every metric recorded once; the notes say what was saved and why anything was not.
+    """Save every metric recorded once, each into its record's target's file; the notes say what
+    was saved and why anything was not.
 
     Anything not saved fails the run (the second value): a nightly save job that stops updating
     its baselines must go red, not stay green with a line in its log.
     """
-    counts = Counter(record.metric for record in run.records)
-    twice = sorted(metric for metric, count in counts.items() if count > 1)
-    unique = [record for record in run.records if counts[record.metric] == 1]
+    counts = Counter((record.target, record.metric) for record in run.records)
+    twice = sorted(key for key, count in counts.items() if count > 1)
     notes = []
-    for metric in twice:
-        tests = sorted({r.test for r in run.records if r.metric == metric})
+    for target, metric in twice:
+        tests = sorted({r.test for r in run.records if (r.target, r.metric) == (target, metric)})
         by = f"by {len(tests)} tests ({', '.join(tests)})" if len(tests) > 1 else f"by test {tests[0]}"
-        notes.append(f"not saved: metric {metric} was recorded {counts[metric]} times, {by}; "
+        on = "" if target == run.settings.target else f" of target {target}"
+        notes.append(f"not saved: metric {metric}{on} was recorded {counts[target, metric]} times, {by}; "
                      "a baseline needs one figure per metric")
     if not run.records:
         notes.append("not saved: no test of this run recorded a figure")
     refused = False
+    targets = sorted({record.target for record in run.records}, key=lambda t: (t != run.settings.target, t))
+    for target in targets:
+        unique = [r for r in run.records if r.target == target and counts[target, r.metric] == 1]
+        target_notes, target_refused = _save_target(run, target, unique)
+        notes += target_notes
+        refused = refused or target_refused
+    return notes, bool(twice) or refused or not run.records
+
+
+def _save_target(run: PerfRun, target: str, unique: list[Record]) -> tuple[list[str], bool]:
+    """Save one target's records; a record its file refuses is named and dropped, the others saved."""
+    notes, refused = [], False
+    path = run.baselines_of(target).path
     while unique:
         try:
-            result = save_records(run.settings.baseline_file, run.settings.target, unique, run.settings.default_regression)
+            result = save_records(path, target, unique, run.settings.default_regression)
         except BaselineError as error:
             # One record the file cannot hold must not cost the others their save: drop it, say
             # so, try again. An error about the file itself (no entry of ours) is raised as before.
@@ -65,7 +79,7 @@ def _save(run: PerfRun) -> tuple[list[str], bool]:
             continue
         notes.append(f"saved {len(result.updated)} updated and {len(result.added)} new baseline(s) to {result.path}")
         break
-    return notes, bool(twice) or refused or not run.records
+    return notes, refused
 
 
 def _ignored_by_git(records_dir: Path) -> None:

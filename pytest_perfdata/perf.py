@@ -87,6 +87,7 @@ class _Figure:
     better: Better | str
     engine: Engine | None = None
     source: DataSource | None = None
+    target: str | None = None  # None: the run's target
 
     def __post_init__(self) -> None:
         problem = metric_name_problem(self.metric)
@@ -232,20 +233,23 @@ class Perf:
         confidence: float | None = None,
         notes: Sequence[str] = (),
         reference_us: float | None = None,
+        target: str | None = None,
     ) -> Record:
         """Record figures measured elsewhere (e.g. per-pod start-up latencies), in ``unit``.
 
         ``reference_us`` is the drift reference's median time around them (see
         :func:`~.measure.time_reference`), when it was timed: the regression check is then
-        drift-corrected, as for :meth:`measure`.
+        drift-corrected, as for :meth:`measure`. ``target`` is the target of the machine the
+        figures are of when it is not the run's (an arm64 node of a cluster measured from an
+        x86_64 runner): the record is judged against, and saved to, that target's baselines.
         """
         parse_unit(unit)
         values = [float(x) for x in samples]
         if not values or not all(math.isfinite(x) for x in values):
             raise ValueError(f"{metric}: record_samples needs at least one finite sample")
-        baseline = self.run.baselines.get(metric)
+        baseline = self.run.baselines_of(target).get(metric)
         statistic = self._statistic(statistic, baseline)
-        figure = _Figure(metric, unit, statistic, better, engine, source)
+        figure = _Figure(metric, unit, statistic, better, engine, source, target)
         level = confidence or self._confidence()
         record = self._build(
             figure,
@@ -268,15 +272,19 @@ class Perf:
         engine: Engine | None = None,
         source: DataSource | None = None,
         notes: Sequence[str] = (),
+        target: str | None = None,
     ) -> Record:
-        """Record one exact figure (a file size, a count): its interval is the value itself."""
+        """Record one exact figure (a file size, a count): its interval is the value itself.
+
+        ``target`` as for :meth:`record_samples`: the machine's target when it is not the run's.
+        """
         value = float(value)
         if not math.isfinite(value):
             raise ValueError(f"{metric}: record_value needs a finite value, got {value!r}")
         parse_unit(unit)
-        baseline = self.run.baselines.get(metric)
+        baseline = self.run.baselines_of(target).get(metric)
         record = self._build(
-            _Figure(metric, unit, "p50", better, engine, source),
+            _Figure(metric, unit, "p50", better, engine, source, target),
             value=value, interval=Interval(value, value, 1.0), samples=[value], reference_us=None,
             notes=tuple(notes),
         )
@@ -486,7 +494,7 @@ class Perf:
         return Record(
             metric=figure.metric,
             test=self.test,
-            target=self.run.settings.target,
+            target=figure.target or self.run.settings.target,
             unit=figure.unit,
             statistic=figure.statistic,
             better=figure.better,

@@ -17,7 +17,7 @@ from .measure import measure_overhead
 from .progress import SILENT, Progress
 from .record import DataSource, Environment, Record
 from .settings import Settings
-from .targets import check_target
+from .targets import baseline_path, check_target
 
 __all__ = ["PerfRun", "test_base", "test_of_source"]
 
@@ -62,6 +62,8 @@ class PerfRun:
     #: On an xdist worker: how many of ``records`` have gone to the controller with a test report.
     sent: int = 0
     _overhead_ns: float | None = None
+    #: Baselines of targets other than the run's, read when a record first names one (see :meth:`baselines_of`).
+    _other_baselines: dict[str, BaselineFile] = field(default_factory=dict)
 
     def unsent(self) -> list[Record]:
         """The records not yet handed to the controller, now counted as sent."""
@@ -73,6 +75,22 @@ class PerfRun:
         """Validate the target and read its baselines (raises on unknown target or bad file)."""
         check_target(settings.target, settings.baselines_dir, saving=settings.save)
         return cls(settings, load_baseline_file(settings.baseline_file, settings.target))
+
+    def baselines_of(self, target: str | None) -> BaselineFile:
+        """The baselines a record of ``target`` is judged against: the run's own, or that target's file.
+
+        One run may measure machines of several targets (a cluster's arm64 and amd64 nodes with
+        ``--perf-k3s-nodes=all``); each record names its target and is judged, and saved, there.
+        A target without a file has no baselines (its records' verdicts say so, and a save starts
+        the file); a name that cannot be a file name raises :class:`~.targets.UnknownTargetError`.
+        """
+        if target is None or target == self.settings.target:
+            return self.baselines
+        if target not in self._other_baselines:
+            check_target(target, self.settings.baselines_dir, saving=True, what="record target")  # its name only
+            self._other_baselines[target] = load_baseline_file(baseline_path(self.settings.baselines_dir, target),
+                                                               target)
+        return self._other_baselines[target]
 
     @property
     def overhead_ns(self) -> float:
@@ -95,7 +113,7 @@ class PerfRun:
         selected this time is left out, and one that names no test (a hand-written claim) is
         stale only when the whole suite was selected.
         """
-        produced = {record.metric for record in self.records}
+        produced = {record.metric for record in self.records if record.target == self.settings.target}
         missing = set(self.baselines.entries) - produced
         if self.selected_tests is None:
             return sorted(missing)

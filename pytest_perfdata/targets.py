@@ -40,15 +40,16 @@ def known_targets(directory: Path) -> list[str]:
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
-def check_target(target: str, baselines_dir: Path, *, saving: bool = False) -> None:
+def check_target(target: str, baselines_dir: Path, *, saving: bool = False, what: str = "--perf-target") -> None:
     """Refuse a target that has no baseline file, unless it is this machine's own or one being saved.
 
     ``--perf-save`` with a new name starts that target (the README recommends one per class of
     machine); judging against a target that does not exist is an error listing the known ones.
+    ``what`` says where the name came from (the option, or a record's ``target=``).
     """
     if not _TARGET_NAME.fullmatch(target):
         raise UnknownTargetError(
-            f"--perf-target {target!r} is not a usable name: letters, digits, '.', '_' and '-', "
+            f"{what} {target!r} is not a usable name: letters, digits, '.', '_' and '-', "
             "starting with a letter or digit, at most 100 characters (it names the baseline file)"
         )
     known = known_targets(baselines_dir)

@@ -138,6 +138,49 @@ def test_saving_to_a_new_target_creates_it_and_judging_against_it_then_works(pyt
     judged.assert_outcomes(passed=1)
 
 
+#: A run of one target measuring two machines: its own, and an arm box's (a cluster's node).
+TWO_TARGETS = """
+def test_nodes(perf):
+    perf.record_value("m.local", {local}, unit="ms")
+    perf.record_value("m.node", {node}, unit="ms", target="arm-box")
+"""
+
+
+def test_a_record_of_another_target_is_judged_against_that_targets_baselines(pytester: pytest.Pytester) -> None:
+    """``--perf-k3s-nodes=all``: an arm64 node's figure meets ``baselines/arm64.yaml``, not the run's file."""
+    write_baselines(pytester, "m.local: {max: 6 ms}\nm.node: {max: 100 ms}\n")
+    arm = write_baselines(pytester, "m.node: {max: 6 ms}\n", target="arm-box")
+    pytester.makepyfile(TWO_TARGETS.format(local=5, node=7))
+    result = pytester.runpytest("--perf-report=r.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*m.node: 7 ms exceeds max 6 ms by +16.7% [[]target arm-box, baseline {arm}:1[]]"])
+    records = records_by_metric(read_report(pytester))
+    assert (records["m.local"]["target"], records["m.node"]["target"]) == (TARGET, "arm-box")
+    assert records["m.local"]["verdict"]["outcome"] == "pass"
+
+
+def test_a_target_without_baselines_is_not_judged_and_is_saved_to_its_own_file(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(TWO_TARGETS.format(local=5, node=7))
+    result = pytester.runpytest("--perf-report=r.json")
+    result.assert_outcomes(passed=1)
+    assert "no baseline for m.node on target arm-box" in read_report(pytester)["records"][1]["verdict"]["reason"]
+    saved = pytester.runpytest("--perf-save")
+    saved.assert_outcomes(passed=1)
+    own = (pytester.path / "baselines" / f"{TARGET}.yaml").read_text()
+    arm = (pytester.path / "baselines" / "arm-box.yaml").read_text()
+    assert ("m.local:" in own, "m.node:" in own, "m.local:" in arm, "m.node:" in arm) == (True, False, False, True)
+    stale = pytester.runpytest()  # each file's metric was produced, so neither is stale
+    stale.assert_outcomes(passed=1)
+    assert "stale" not in stale.stdout.str()
+
+
+def test_a_record_target_that_cannot_be_a_file_name_fails_its_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_m(perf):\n    perf.record_value('m', 1, unit='ms', target='../x')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*record target '../x' is not a usable name*"])
+
+
 @pytest.mark.parametrize("name", ["../escape", ".hidden", "a/b", "x" * 101])
 def test_a_target_name_that_cannot_be_a_file_name_is_refused(pytester: pytest.Pytester, name: str) -> None:
     result = pytester.runpytest(f"--perf-target={name}", "--perf-save")

@@ -54,9 +54,9 @@ def test_density(perf, k3s_cluster, runtime, batches) -> None:  # type: ignore[n
                  *k3s_cluster.notes(node, runtime))
         engine = k3s_cluster.engine(node)
         perf.record_value(k3s_cluster.metric(f"k3s.density.pods.{runtime.label}", node), reached, unit="pods",
-                          better="higher", engine=engine, notes=notes)
+                          better="higher", engine=engine, target=node.target, notes=notes)
         perf.record_value(k3s_cluster.metric(f"k3s.density.ramp_time.{runtime.label}", node), elapsed, unit="s",
-                          engine=engine, notes=notes)
+                          engine=engine, target=node.target, notes=notes)
 
 
 #: The figure our users quote for one edge node, and a pod CIDR wide enough to hold it (/20: 4094).

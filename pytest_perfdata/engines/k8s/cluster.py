@@ -101,8 +101,8 @@ class K3sCluster:
         if runtime is not None:
             notes.append(runtime.note)
         if node.target != self.target:
-            notes.append(f"node architecture {node.architecture} judged against target {self.target}'s baselines "
-                         f"(one target per run: use --perf-k3s-nodes={node.name} --perf-target={node.target})")
+            notes.append(f"node architecture {node.architecture}: its figures are judged against target "
+                         f"{node.target}'s baselines, not the run's target {self.target}")
         return tuple(redact(notes))
 
     def kubelet_nodes(self, why: str) -> tuple[NodeFacts, ...]:
