@@ -215,6 +215,21 @@ def test_errors_are_described_on_one_redacted_line() -> None:
     assert describe_error(refused()) == "cannot connect: [Errno 111] Connection refused"
 
 
+@pytest.mark.parametrize(("body", "described"), [
+    ("Too many requests, please try again later.\n", "HTTP 429 Too Many Requests: Too many requests, please try again later."),
+    (b"Too many requests\r\nsecond line", "HTTP 429 Too Many Requests: Too many requests"),
+    ("", "HTTP 429 Too Many Requests"),
+    ('{"kind": "Status"}', "HTTP 429 Too Many Requests"),
+    ("[1, 2]", "HTTP 429 Too Many Requests"),
+    ("[" * 100_000, "HTTP 429 Too Many Requests: " + "[" * 200),
+])  # fmt: skip
+def test_a_plain_text_error_body_is_the_cause_too(body: object, described: str) -> None:
+    """API priority and fairness rejects with text, not a Status object: that text is the cause."""
+    error = ApiException(status=429, reason="Too Many Requests")
+    error.body = body
+    assert describe_error(error) == described
+
+
 # -- namespace lifecycle ----------------------------------------------------------------------
 
 

@@ -29,12 +29,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, MaxRetryError) and error.reason is not None:
         return describe_error(error.reason)
     if isinstance(error, ApiException):
-        message = ""
-        try:
-            message = str(json.loads(error.body or "{}").get("message", ""))
-        except (ValueError, AttributeError, RecursionError):
-            message = ""
-        return one_line(f"HTTP {error.status} {error.reason or ''}".strip() + (f": {message}" if message else ""))
+        return one_line(f"HTTP {error.status} {error.reason or ''}".strip() + _server_message(error.body))
     if isinstance(error, SSLError):
         return one_line(f"TLS error: {error}")
     if isinstance(error, ConfigException):
@@ -44,6 +39,21 @@ def describe_error(error: BaseException) -> str:
     if connect:
         return one_line(f"cannot connect: {connect.group(1)}")
     return one_line(f"{type(error).__name__}: {text}" if text else type(error).__name__)
+
+
+def _server_message(body: object) -> str:
+    """``": <message>"`` of an error's body: a Status object's message, or the text a filter sent
+    in place of one (API priority and fairness answers 429 in plain text); empty when there is none."""
+    if isinstance(body, bytes):
+        body = body.decode(errors="replace")
+    if not isinstance(body, str) or not body.strip():
+        return ""
+    try:
+        status = json.loads(body)
+    except (ValueError, RecursionError):
+        return f": {body.strip().splitlines()[0][:200]}"
+    message = status.get("message", "") if isinstance(status, dict) else ""
+    return f": {message}" if message else ""
 
 
 def is_retryable(error: BaseException) -> bool:

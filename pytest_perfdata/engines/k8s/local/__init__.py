@@ -7,7 +7,7 @@ the distribution the API server reports (``kubernetes v1.36.3``), never "k3s", a
 their nodes are simulated.
 
 - :mod:`.binaries`: where the three binaries are, or why there are none
-- :mod:`.pki`: a fresh CA, serving and admin certificates and service-account key per cluster
+- :mod:`.pki`: a fresh CA, serving, admin and tenant certificates and service-account key per cluster
 - :mod:`.control_plane`: the five processes, started until ready and always stopped
 - :mod:`.nodes`: the simulated nodes' objects (architecture, max-pods, pod CIDR)
 - :mod:`.cluster`: all of it together, with the nodes Ready

@@ -126,6 +126,8 @@ class LocalControlPlane:
         self.port = port
         self.server = f"https://127.0.0.1:{port}"
         self.kubeconfig = folder / "kubeconfig"
+        #: An ordinary user's (:data:`.pki.TENANT_USER`): no rights until granted, throttled by API priority and fairness.
+        self.tenant_kubeconfig = folder / "tenant.kubeconfig"
         self.children: list[_Child] = []
         self.version: dict[str, Any] = {}
         self.apiserver_ready_s = float("nan")
@@ -198,24 +200,11 @@ class LocalControlPlane:
         self.version = json.loads(body) if status == 200 else {}
 
     def _write_kubeconfig(self) -> None:
-        """The admin kubeconfig, with the CA, client certificate and key inline, as K3s writes its own."""
-        import base64
-
-        def inline(path: Path) -> str:
-            return base64.b64encode(path.read_bytes()).decode()
-
-        config = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "perfdata-local",
-            "clusters": [{"name": "perfdata-local", "cluster": {
-                "server": self.server, "certificate-authority-data": inline(self.pki.ca_cert)}}],
-            "users": [{"name": "perfdata-admin", "user": {
-                "client-certificate-data": inline(self.pki.admin_cert),
-                "client-key-data": inline(self.pki.admin_key)}}],
-            "contexts": [{"name": "perfdata-local", "context": {"cluster": "perfdata-local", "user": "perfdata-admin"}}],
-        }  # fmt: skip
-        descriptor = os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(config, out, indent=2)  # JSON is YAML: every kubeconfig reader takes it
+        """The admin's and the tenant's kubeconfigs (see :mod:`.pki`)."""
+        _write_kubeconfig(self.kubeconfig, self.server, self.pki.ca_cert, "perfdata-admin", self.pki.admin_cert,
+                          self.pki.admin_key)
+        _write_kubeconfig(self.tenant_kubeconfig, self.server, self.pki.ca_cert, "perfdata-tenant",
+                          self.pki.tenant_cert, self.pki.tenant_key)
 
     def _start_controller_manager(self, binary: Path) -> None:
         child = self._spawn("kube-controller-manager", [
@@ -330,6 +319,24 @@ class LocalControlPlane:
     def stop(self) -> None:
         """Stop every component, last started first, and remove the state directory; idempotent."""
         self._finalizer()
+
+
+def _write_kubeconfig(path: Path, server: str, ca: Path, user: str, cert: Path, key: Path) -> None:
+    """A kubeconfig with the CA, client certificate and key inline, as K3s writes its own; mode 0600."""
+    import base64
+
+    def inline(file: Path) -> str:
+        return base64.b64encode(file.read_bytes()).decode()
+
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "perfdata-local",
+        "clusters": [{"name": "perfdata-local", "cluster": {"server": server, "certificate-authority-data": inline(ca)}}],
+        "users": [{"name": user, "user": {"client-certificate-data": inline(cert), "client-key-data": inline(key)}}],
+        "contexts": [{"name": "perfdata-local", "context": {"cluster": "perfdata-local", "user": user}}],
+    }  # fmt: skip
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        json.dump(config, out, indent=2)  # JSON is YAML: every kubeconfig reader takes it
 
 
 def _unix_socket_accepts(path: Path) -> bool:

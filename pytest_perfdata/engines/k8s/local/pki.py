@@ -1,8 +1,10 @@
 """The local control plane's keys and certificates, made fresh for each cluster and never reused.
 
-One CA signs the API server's serving certificate (for 127.0.0.1 and ``localhost``) and the
-admin's client certificate (group ``system:masters``, as K3s's own admin kubeconfig is); a
-separate key signs service-account tokens. Everything lives in the cluster's private
+One CA signs the API server's serving certificate (for 127.0.0.1 and ``localhost``), the
+admin's client certificate (group ``system:masters``, as K3s's own admin kubeconfig is) and a
+tenant's (group ``perfdata:tenants``, no rights until a test grants some: unlike the admin's,
+its requests are subject to API priority and fairness); a separate key signs service-account
+tokens. Everything lives in the cluster's private
 directory (mode 0700) and dies with it. EC P-256 keys: generating one takes microseconds,
 where RSA-2048 takes tens of milliseconds on these machines.
 """
@@ -15,7 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import final
 
-__all__ = ["Pki", "make_pki"]
+__all__ = ["TENANT_GROUP", "TENANT_USER", "Pki", "make_pki"]
+
+#: The tenant's identity: an ordinary user, for what the exempt admin cannot show (throttling, RBAC).
+TENANT_USER = "perfdata-tenant"
+TENANT_GROUP = "perfdata:tenants"
 
 _VALID_FOR = dt.timedelta(days=2)  # a test session, with room for a slow one; never a long-lived key
 
@@ -30,12 +36,14 @@ class Pki:
     serving_key: Path
     admin_cert: Path
     admin_key: Path
+    tenant_cert: Path
+    tenant_key: Path
     service_account_key: Path  # private: the controller-manager signs tokens with it
     service_account_pub: Path  # public: the API server verifies them with it
 
 
 def make_pki(folder: Path) -> Pki:
-    """Write a fresh CA, serving and admin certificates and a service-account key pair into ``folder``."""
+    """Write a fresh CA, serving, admin and tenant certificates and a service-account key pair into ``folder``."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -74,7 +82,7 @@ def make_pki(folder: Path) -> Pki:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = name("pytest-perfdata local cluster CA")
-    serving_key, admin_key, sa_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    serving_key, admin_key, tenant_key, sa_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(4))
     files = {
         "ca.crt": certificate(ca_name, ca_key, ca_name, ca_key, ca=True),
         "serving.crt": certificate(name("kube-apiserver"), serving_key, ca_name, ca_key,
@@ -85,6 +93,9 @@ def make_pki(folder: Path) -> Pki:
         "admin.crt": certificate(name("perfdata-admin", "system:masters"), admin_key, ca_name, ca_key,
                                  usage=ExtendedKeyUsageOID.CLIENT_AUTH),
         "admin.key": key_pem(admin_key),
+        "tenant.crt": certificate(name(TENANT_USER, TENANT_GROUP), tenant_key, ca_name, ca_key,
+                                  usage=ExtendedKeyUsageOID.CLIENT_AUTH),
+        "tenant.key": key_pem(tenant_key),
         "service-account.key": key_pem(sa_key),
         "service-account.pub": sa_key.public_key().public_bytes(serialization.Encoding.PEM,
                                                                 serialization.PublicFormat.SubjectPublicKeyInfo),
@@ -94,4 +105,4 @@ def make_pki(folder: Path) -> Pki:
         path.write_bytes(data)
         path.chmod(0o600)
     return Pki(*(folder / n for n in ("ca.crt", "serving.crt", "serving.key", "admin.crt", "admin.key",
-                                      "service-account.key", "service-account.pub")))
+                                      "tenant.crt", "tenant.key", "service-account.key", "service-account.pub")))
