@@ -234,6 +234,7 @@ class Perf:
         notes: Sequence[str] = (),
         reference_us: float | None = None,
         target: str | None = None,
+        family: str | None = None,
     ) -> Record:
         """Record figures measured elsewhere (e.g. per-pod start-up latencies), in ``unit``.
 
@@ -242,12 +243,15 @@ class Perf:
         drift-corrected, as for :meth:`measure`. ``target`` is the target of the machine the
         figures are of when it is not the run's (an arm64 node of a cluster measured from an
         x86_64 runner): the record is judged against, and saved to, that target's baselines.
+        ``family`` is the metric this one belongs to, a prefix of its name (``k3s.density.pods``
+        of ``k3s.density.pods.rpi5-agent``): without a baseline of its own, the record is judged
+        by the family's, so one limit covers every node of a target.
         """
         parse_unit(unit)
         values = [float(x) for x in samples]
         if not values or not all(math.isfinite(x) for x in values):
             raise ValueError(f"{metric}: record_samples needs at least one finite sample")
-        baseline = self.run.baselines_of(target).get(metric)
+        baseline = self._baseline(metric, target, family)
         statistic = self._statistic(statistic, baseline)
         figure = _Figure(metric, unit, statistic, better, engine, source, target)
         level = confidence or self._confidence()
@@ -273,16 +277,17 @@ class Perf:
         source: DataSource | None = None,
         notes: Sequence[str] = (),
         target: str | None = None,
+        family: str | None = None,
     ) -> Record:
         """Record one exact figure (a file size, a count): its interval is the value itself.
 
-        ``target`` as for :meth:`record_samples`: the machine's target when it is not the run's.
+        ``target`` and ``family`` as for :meth:`record_samples`.
         """
         value = float(value)
         if not math.isfinite(value):
             raise ValueError(f"{metric}: record_value needs a finite value, got {value!r}")
         parse_unit(unit)
-        baseline = self.run.baselines_of(target).get(metric)
+        baseline = self._baseline(metric, target, family)
         record = self._build(
             _Figure(metric, unit, "p50", better, engine, source, target),
             value=value, interval=Interval(value, value, 1.0), samples=[value], reference_us=None,
@@ -465,6 +470,14 @@ class Perf:
             return True
         verdict = judged(provisional, baseline, self.run.settings.judge_settings()).verdict
         return verdict is not None and verdict.outcome != Outcome.INCONCLUSIVE
+
+    def _baseline(self, metric: str, target: str | None, family: str | None) -> Baseline | None:
+        """The baseline a record is judged by: its metric's in its target's file, else its family's."""
+        if family is not None and not metric.startswith(f"{family}."):
+            raise ValueError(f"metric {shown(metric)}: family {shown(family)} must be a prefix of its name, up to a '.'")
+        baselines = self.run.baselines_of(target)
+        own = baselines.get(metric)
+        return own if own is not None or family is None else baselines.get(family)
 
     def _statistic(self, requested: str | None, baseline: Baseline | None) -> str:
         return requested or self.marker.statistic or (baseline.statistic if baseline else None) or "p50"

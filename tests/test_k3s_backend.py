@@ -356,6 +356,11 @@ def test_records_name_the_node_and_say_when_its_architecture_is_not_the_target()
     assert cluster.runtimes(server) == {"k3s": "v1.30.4+k3s1", "containerd": "1.7.20-k3s1"}
     assert not any("judged against" in note for note in cluster.notes(server))
     assert any("judged against target arm64's baselines, not the run's target x86_64" in note for note in cluster.notes(agent))
+    assert cluster.per_node("k3s.density.pods.runc", agent) == {
+        "metric": "k3s.density.pods.runc.rpi5-agent", "target": "arm64", "family": "k3s.density.pods.runc"}
+    alone = fake_cluster(FakeCore(), nodes="k3s-server")
+    assert alone.per_node("k3s.density.pods.runc", server) == {
+        "metric": "k3s.density.pods.runc", "target": "x86_64", "family": None}
 
 
 # -- runtimes and pods ------------------------------------------------------------------------

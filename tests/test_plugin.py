@@ -174,6 +174,32 @@ def test_a_target_without_baselines_is_not_judged_and_is_saved_to_its_own_file(p
     assert "stale" not in stale.stdout.str()
 
 
+#: Two nodes' figures of one metric, each named after its node, judged by the metric's baseline.
+FAMILY = """
+def test_nodes(perf):
+    perf.record_value("m.node-a", {a}, unit="ms", family="m")
+    perf.record_value("m.node-b", {b}, unit="ms", family="m")
+"""
+
+
+def test_a_member_without_a_baseline_of_its_own_is_judged_by_its_familys(pytester: pytest.Pytester) -> None:
+    path = write_baselines(pytester, "m: {max: 6 ms}\nm.node-b: {max: 100 ms}\n")
+    pytester.makepyfile(FAMILY.format(a=7, b=7))
+    result = pytester.runpytest("--perf-report=r.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*m.node-a: 7 ms exceeds max 6 ms by +16.7% [[]target {TARGET}, baseline {path}:1[]]"])
+    records = records_by_metric(read_report(pytester))
+    assert records["m.node-b"]["verdict"]["outcome"] == "pass"  # its own baseline comes first
+    assert read_report(pytester)["stale_baselines"] == []  # m judged a member: not stale
+
+
+def test_a_family_must_be_a_prefix_of_the_metric(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_m(perf):\n    perf.record_value('m.a', 1, unit='ms', family='n')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*family 'n' must be a prefix of its name*"])
+
+
 def test_a_record_target_that_cannot_be_a_file_name_fails_its_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_m(perf):\n    perf.record_value('m', 1, unit='ms', target='../x')\n")
     result = pytester.runpytest()

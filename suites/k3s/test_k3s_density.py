@@ -53,10 +53,10 @@ def test_density(perf, k3s_cluster, runtime, batches) -> None:  # type: ignore[n
         notes = (f"stopped: {stop.message}", f"{reached} pods Ready after {elapsed:.1f} s ({created} created)",
                  *k3s_cluster.notes(node, runtime))
         engine = k3s_cluster.engine(node)
-        perf.record_value(k3s_cluster.metric(f"k3s.density.pods.{runtime.label}", node), reached, unit="pods",
-                          better="higher", engine=engine, target=node.target, notes=notes)
-        perf.record_value(k3s_cluster.metric(f"k3s.density.ramp_time.{runtime.label}", node), elapsed, unit="s",
-                          engine=engine, target=node.target, notes=notes)
+        pods = k3s_cluster.per_node(f"k3s.density.pods.{runtime.label}", node)
+        perf.record_value(**pods, value=reached, unit="pods", better="higher", engine=engine, notes=notes)
+        ramp = k3s_cluster.per_node(f"k3s.density.ramp_time.{runtime.label}", node)
+        perf.record_value(**ramp, value=elapsed, unit="s", engine=engine, notes=notes)
 
 
 #: The figure our users quote for one edge node, and a pod CIDR wide enough to hold it (/20: 4094).

@@ -55,15 +55,15 @@ def test_pod_memory(perf, k3s_cluster, runtime, batches) -> None:  # type: ignor
                         f"{STATS_WAIT_S:g} s", pytrace=False)
         engine, notes = k3s_cluster.engine(node), k3s_cluster.notes(node, runtime)
         source = "kubelet stats summary, workingSetBytes"
-        perf.record_samples(k3s_cluster.metric(f"k3s.memory.pod_working_set.{runtime.label}", node),
-                            [b / MIB for b in report.pod_bytes], unit="MiB", engine=engine, target=node.target,
+        pod_figure = k3s_cluster.per_node(f"k3s.memory.pod_working_set.{runtime.label}", node)
+        perf.record_samples(**pod_figure, samples=[b / MIB for b in report.pod_bytes], unit="MiB", engine=engine,
                             notes=(f"{source} per pod (its cgroup, sandbox included): {_figures(report.pod_bytes)} pods",
                                    *notes))
         container_bytes = [c.working_set_bytes for c in report.containers]
         if container_bytes:
-            perf.record_samples(k3s_cluster.metric(f"k3s.memory.container_working_set.{runtime.label}", node),
-                                [b / MIB for b in container_bytes], unit="MiB", engine=engine, target=node.target,
-                                notes=(f"{source} per container: {_figures(container_bytes)} containers", *notes))
+            container_figure = k3s_cluster.per_node(f"k3s.memory.container_working_set.{runtime.label}", node)
+            perf.record_samples(**container_figure, samples=[b / MIB for b in container_bytes], unit="MiB",
+                                engine=engine, notes=(f"{source} per container: {_figures(container_bytes)} containers", *notes))
         batches.remove(selector)
 
 
@@ -76,7 +76,7 @@ def test_node_footprint(perf, k3s_cluster) -> None:  # type: ignore[no-untyped-d
         system = ", ".join(f"{name} {b / MIB:.1f} MiB" for name, b in report.system) or "none reported"
         notes = (report.footprint_note, f"system containers: {system}", *k3s_cluster.notes(node))
         engine = k3s_cluster.engine(node)
-        perf.record_value(k3s_cluster.metric("k3s.memory.footprint", node), report.footprint_bytes / MIB, unit="MiB",
-                          engine=engine, target=node.target, notes=notes)
-        perf.record_value(k3s_cluster.metric("k3s.memory.node_working_set", node), report.node_working_set_bytes / MIB,
-                          unit="MiB", engine=engine, target=node.target, notes=notes)
+        perf.record_value(**k3s_cluster.per_node("k3s.memory.footprint", node), value=report.footprint_bytes / MIB,
+                          unit="MiB", engine=engine, notes=notes)
+        perf.record_value(**k3s_cluster.per_node("k3s.memory.node_working_set", node),
+                          value=report.node_working_set_bytes / MIB, unit="MiB", engine=engine, notes=notes)

@@ -57,8 +57,8 @@ def test_pod_startup_latency(perf, k3s_cluster, runtime, batches) -> None:  # ty
         names = [f"{batch}-{i}" for i in range(settings.pods)]
         watch, sent = k3s_cluster.watch_startup(names, runtime, node, selector, batch)
         report = startup_report(k3s_cluster.list_pods(selector), watch, sent, k3s_cluster.events())
-        perf.record_value(k3s_cluster.metric(f"k3s.pod_startup.not_ready.{runtime.label}", node), len(report.not_ready),
-                          unit="pods", engine=engine, target=node.target,
+        perf.record_value(**k3s_cluster.per_node(f"k3s.pod_startup.not_ready.{runtime.label}", node),
+                          value=len(report.not_ready), unit="pods", engine=engine,
                           notes=(f"{len(report.not_ready)} of {report.total} pods never became Ready",
                                  *(str(p) for p in report.not_ready[:10]), *notes))
         if not report.valid:
@@ -68,12 +68,13 @@ def test_pod_startup_latency(perf, k3s_cluster, runtime, batches) -> None:  # ty
         for condition in KUBE_BURNER_CONDITIONS:
             samples = report.kube_burner.get(condition)
             if samples:
-                perf.record_samples(
-                    k3s_cluster.metric(f"k3s.pod_startup.kube_burner.{CONDITION_NAMES[condition]}.{runtime.label}", node),
-                    samples, unit="s", engine=engine, target=node.target, notes=(KUBE_BURNER_NOTE, _spread(samples, "s"), *notes))
+                figure = k3s_cluster.per_node(f"k3s.pod_startup.kube_burner.{CONDITION_NAMES[condition]}.{runtime.label}",
+                                              node)
+                perf.record_samples(**figure, samples=samples, unit="s", engine=engine,
+                                    notes=(KUBE_BURNER_NOTE, _spread(samples, "s"), *notes))
         for phase, samples in report.cl2.items():
-            perf.record_samples(k3s_cluster.metric(f"k3s.pod_startup.cl2.{phase}.{runtime.label}", node), samples,
-                                unit="ms", engine=engine, target=node.target, notes=(CL2_NOTE, _spread(samples, "ms"), *notes))
+            perf.record_samples(**k3s_cluster.per_node(f"k3s.pod_startup.cl2.{phase}.{runtime.label}", node),
+                                samples=samples, unit="ms", engine=engine, notes=(CL2_NOTE, _spread(samples, "ms"), *notes))
         batches.remove(selector)
     if problems:
         pytest.fail("invalid start-up run: " + " | ".join(problems), pytrace=False)

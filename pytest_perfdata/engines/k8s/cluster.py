@@ -6,7 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from ...provenance import Engine
 from . import BATCH_LABEL, MANAGED_BY, K3sApiError, K3sUnavailable
@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 __all__ = ["K3sCluster", "open_cluster"]
 
 T = TypeVar("T")
+
+
+class PerNode(TypedDict):
+    """The keywords of ``perf.record_*`` that make a per-node record (:meth:`K3sCluster.per_node`)."""
+
+    metric: str
+    target: str
+    family: str | None
 
 
 class K3sCluster:
@@ -81,6 +89,18 @@ class K3sCluster:
             base = base.replace("k3s.", "k3s.control_plane.", 1) if base.startswith("k3s.") else base
         base = self.cluster_metric(base)
         return f"{base}.{node.name}" if len(self.nodes) > 1 else base
+
+    def per_node(self, base: str, node: NodeFacts) -> PerNode:
+        """``metric``, ``target`` and ``family`` of a per-node record of ``base``, for ``perf.record_*``.
+
+        The metric is :meth:`metric`'s. It is judged against the node's target (an arm64 node by
+        ``baselines/arm64.yaml``, whatever the run's target) and, when several nodes are measured,
+        by the baseline of the metric without the node's name unless that name has its own: one
+        limit covers every node of a target.
+        """
+        metric = self.metric(base, node)
+        family = metric.rpartition(".")[0] if len(self.nodes) > 1 else None
+        return PerNode(metric=metric, target=node.target, family=family)
 
     def refresh_node(self, name: str) -> NodeFacts:
         """The facts of a node added after the session started (the local cluster's extra nodes)."""
