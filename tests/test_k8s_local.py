@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_perfdata.engines.k8s.local import LocalCluster, LocalClusterError, SimulatedNode, default_nodes, find_binaries
+from pytest_perfdata.engines.k8s.local import (
+    LocalCluster,
+    LocalClusterError,
+    SimulatedNode,
+    default_nodes,
+    find_binaries,
+    scale_nodes,
+)
 from pytest_perfdata.engines.k8s.local.nodes import node_manifest
 from pytest_perfdata.engines.k8s.metrics import cluster_facts
 from pytest_perfdata.engines.k8s.metrics.facts import node_facts
@@ -28,6 +35,20 @@ def test_default_nodes_split_the_architectures_and_never_share_a_pod_cidr(count:
     assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1:])
     arm = sum(node.architecture == "arm64" for node in nodes)
     assert arm - (count - arm) in (0, 1)
+
+
+@given(st.integers(min_value=0, max_value=1023), st.integers(min_value=0, max_value=1024))
+def test_scale_nodes_are_stable_distinct_and_outside_the_default_nodes_cidr(first: int, count: int) -> None:
+    if first + count > 1024:
+        with pytest.raises(ValueError, match="nodes 0..1023 only"):
+            scale_nodes(first, count)
+        return
+    nodes = scale_nodes(first, count)
+    networks = [ipaddress.ip_network(node.pod_cidr) for node in nodes]
+    assert len({node.name for node in nodes}) == len({str(n) for n in networks}) == count
+    assert not any(n.overlaps(ipaddress.ip_network("10.42.0.0/16")) for n in networks)
+    if count > 1:  # the same index is the same node, whichever batch made it
+        assert scale_nodes(first + 1, count - 1) == nodes[1:]
 
 
 def test_a_bad_node_is_refused_where_it_is_made() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_perfdata.engines.k8s import K3sCluster, K3sSettings, K3sUnavailable, RuntimeChoice, resolve_runtime
+from pytest_perfdata.engines.k8s.local import LocalCluster
 from pytest_perfdata.engines.k8s.redaction import log
 from pytest_perfdata.engines.k8s.retry import describe_error
 
@@ -23,6 +24,16 @@ def runtime(k3s_cluster: K3sCluster, runtime_name: str) -> RuntimeChoice:
         return resolve_runtime(k3s_cluster.facts, runtime_name, k3s_cluster.settings)
     except K3sUnavailable as reason:
         pytest.skip(str(reason))
+
+
+@pytest.fixture
+def local_cluster(k3s_cluster: K3sCluster) -> LocalCluster:
+    """The local cluster behind ``k3s_cluster``: only its processes are on this machine, to be read
+    (start-up time, memory, CPU) and only it can be given more nodes; elsewhere a skip says so."""
+    if k3s_cluster.local is None:
+        pytest.skip("the server's processes are on another machine: this is measured on the local cluster "
+                    "(--perf-k3s-cluster=local; python3 tools/setup.py suites builds it)")
+    return k3s_cluster.local
 
 
 class Batches:

@@ -13,7 +13,6 @@ import time
 import pytest
 
 from pytest_perfdata.engines.k8s import resolve_runtime
-from pytest_perfdata.engines.k8s.local import LocalCluster
 from pytest_perfdata.engines.k8s.metrics import is_ready, quantiles, select_nodes
 
 #: Measured once: a second attempt would start among the first attempt's objects.
@@ -23,35 +22,25 @@ MIB = 1024 * 1024
 PODS = 400  # a bounded burst: pods created (then deleted) one call after another, each call timed
 
 
-def _local(k3s_cluster) -> LocalCluster:  # type: ignore[no-untyped-def]
-    if k3s_cluster.local is None:
-        pytest.skip("the server's processes are on another machine: its start-up time and memory are measured on "
-                    "the local cluster (--perf-k3s-cluster=local; python3 tools/setup.py suites builds it)")
-    return k3s_cluster.local
-
-
-def _memory_note(sizes: dict[str, int]) -> str:
-    return "resident memory (VmRSS): " + ", ".join(f"{name} {b / MIB:.1f} MiB" for name, b in sorted(sizes.items()))
-
-
-def test_server_startup_and_idle_memory(perf, k3s_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_server_startup_and_idle_memory(perf, k3s_cluster, local_cluster) -> None:  # type: ignore[no-untyped-def]
     """API server start (process start to /readyz 200), and the control plane's resident memory idle."""
-    local = _local(k3s_cluster)
+    local = local_cluster
     node = k3s_cluster.nodes[0]
     engine, notes = k3s_cluster.engine(node), k3s_cluster.notes(node)
     perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
     perf.record_value(k3s_cluster.cluster_metric("k3s.server.ready_time"),
                       local.plane.apiserver_ready_s, unit="s", engine=engine,
                       notes=("kube-apiserver process start to the first /readyz 200, kine already serving", *notes))
-    sizes = local.plane.resident_bytes()
-    assert set(sizes) >= {"kine", "kube-apiserver"}, f"components not running: {sorted(sizes)}"
-    perf.record_value(k3s_cluster.cluster_metric("k3s.server.memory.idle"),
-                      sum(b for name, b in sizes.items() if name != "kwok") / MIB, unit="MiB", engine=engine,
-                      notes=("kine + kube-apiserver + kube-controller-manager + kube-scheduler, without KWOK; "
-                             "K3s runs them in one process", _memory_note(sizes), *notes))
+    server_bytes, sizes = local.started_bytes
+    assert server_bytes > 0, "the local cluster did not read its memory when it started"
+    perf.record_value(k3s_cluster.cluster_metric("k3s.server.memory.idle"), server_bytes / MIB, unit="MiB",
+                      engine=engine, notes=("kine + kube-apiserver + kube-controller-manager + kube-scheduler, "
+                                            "without KWOK; K3s runs them in one process", sizes,
+                                            "read once the session's cluster and its nodes were ready, before any "
+                                            "test ran", *notes))
 
 
-def test_api_call_latency_and_memory_with_pods(perf, k3s_cluster, batches) -> None:  # type: ignore[no-untyped-def]
+def test_api_call_latency_and_memory_with_pods(perf, k3s_cluster, local_cluster, batches) -> None:  # type: ignore[no-untyped-def]
     """PODS creates, one call after another, spread over the nodes; memory with them; then PODS deletes.
 
     Both are mutating calls for single objects, the Kubernetes SLI (P99 <= 1 s): 2 x PODS samples.
@@ -59,7 +48,7 @@ def test_api_call_latency_and_memory_with_pods(perf, k3s_cluster, batches) -> No
     confidence 800 samples give one (at 99 % it would take about 1,300 calls), so the record
     states 95 %.
     """
-    local = _local(k3s_cluster)
+    local = local_cluster
     facts_nodes = select_nodes("all", k3s_cluster.facts, k3s_cluster.target)
     node = k3s_cluster.nodes[0]
     engine, notes = k3s_cluster.engine(node), k3s_cluster.notes(node)
@@ -77,7 +66,7 @@ def test_api_call_latency_and_memory_with_pods(perf, k3s_cluster, batches) -> No
     pods, settled = k3s_cluster.wait_pods(selector, lambda pods: len(pods) == PODS and all(is_ready(p) for p in pods),
                                           k3s_cluster.settings.timeout_s)
     assert settled, f"{sum(is_ready(p) for p in pods)} of {PODS} pods Ready in {k3s_cluster.settings.timeout_s:g} s"
-    sizes = local.plane.resident_bytes()
+    server_bytes, sizes = local.plane.server_bytes()
     for name in names:
         started = time.perf_counter()
         k3s_cluster.call(f"delete pod {name}", k3s_cluster.core.delete_namespaced_pod, name, k3s_cluster.namespace,
@@ -91,7 +80,6 @@ def test_api_call_latency_and_memory_with_pods(perf, k3s_cluster, batches) -> No
                                f"P50 {q.p50:.1f} ms, P99 {q.p99:.1f} ms, max {q.max:.1f} ms; the Kubernetes SLI for "
                                f"mutating calls is P99 <= 1 s", *notes))
     perf.record_value(k3s_cluster.cluster_metric(f"k3s.server.memory.with_{PODS}_pods"),
-                      sum(b for name, b in sizes.items() if name != "kwok") / MIB, unit="MiB", engine=engine,
-                      notes=(f"after {PODS} pods over {len(facts_nodes)} nodes were created and Running",
-                             _memory_note(sizes), f"control-plane CPU time for the {2 * PODS} calls: {used:.2f} s",
+                      server_bytes / MIB, unit="MiB", engine=engine,
+                      notes=(f"after {PODS} pods over {len(facts_nodes)} nodes were created and Running", sizes, f"control-plane CPU time for the {2 * PODS} calls: {used:.2f} s",
                              *notes))

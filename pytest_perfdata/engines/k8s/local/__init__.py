@@ -18,7 +18,7 @@ from __future__ import annotations
 from .binaries import LocalBinaries, find_binaries
 from .cluster import LocalCluster
 from .control_plane import ControlPlaneOptions, LocalClusterError, LocalControlPlane
-from .nodes import KWOK_ANNOTATION, SimulatedNode, default_nodes
+from .nodes import KWOK_ANNOTATION, SimulatedNode, default_nodes, scale_nodes
 
 __all__ = [
     "KWOK_ANNOTATION",
@@ -30,4 +30,5 @@ __all__ = [
     "SimulatedNode",
     "default_nodes",
     "find_binaries",
+    "scale_nodes",
 ]

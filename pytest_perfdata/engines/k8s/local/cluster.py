@@ -24,6 +24,9 @@ class LocalCluster:
     def __init__(self, plane: LocalControlPlane) -> None:
         self.plane = plane
         self.nodes: list[SimulatedNode] = []
+        #: The server's memory (:meth:`LocalControlPlane.server_bytes`) once its first nodes were
+        #: Ready, before any test ran: the idle figure, whichever test reads it and when.
+        self.started_bytes: tuple[int, str] = (0, "")
 
     @classmethod
     def start(cls, binaries: LocalBinaries, nodes: Sequence[SimulatedNode] | None = None,
@@ -32,6 +35,7 @@ class LocalCluster:
         cluster = cls(plane)
         try:
             cluster.add_nodes(default_nodes() if nodes is None else nodes)
+            cluster.started_bytes = plane.server_bytes()
         except BaseException:
             cluster.stop()
             raise
@@ -69,6 +73,10 @@ class LocalCluster:
     def remove_node(self, name: str) -> None:
         self.plane.request("DELETE", f"/api/v1/nodes/{name}")
         self.nodes = [node for node in self.nodes if node.name != name]
+
+    def remove_nodes(self, names: Sequence[str]) -> None:
+        for name in names:
+            self.remove_node(name)
 
     def stop(self) -> None:
         """Stop every component and remove the state; idempotent."""

@@ -297,6 +297,15 @@ class LocalControlPlane:
                     sizes[child.name] = int(line.split()[1]) * 1024
         return sizes
 
+    def server_bytes(self) -> tuple[int, str]:
+        """The server's resident memory as K3s would count its one process (kine, API server,
+        controller manager, scheduler; not KWOK, which stands for the nodes), and a note with
+        each component's size."""
+        sizes = self.resident_bytes()
+        note = "resident memory (VmRSS): " + ", ".join(f"{name} {size / 2**20:.1f} MiB"
+                                                       for name, size in sorted(sizes.items()))
+        return sum(size for name, size in sizes.items() if name != "kwok"), note
+
     def cpu_seconds(self) -> dict[str, float]:
         """Each running component's CPU time so far (user + system, ``/proc/<pid>/stat``), in seconds."""
         ticks = os.sysconf("SC_CLK_TCK")

@@ -15,10 +15,13 @@ from typing import Any, Final, final
 
 from ..metrics.facts import SIMULATED_ANNOTATION as KWOK_ANNOTATION
 
-__all__ = ["KWOK_ANNOTATION", "SimulatedNode", "default_nodes", "node_manifest"]
+__all__ = ["KWOK_ANNOTATION", "SimulatedNode", "default_nodes", "node_manifest", "scale_nodes"]
 
 #: K3s's cluster CIDR; node N gets the N-th /24 of it, as K3s's node IPAM gives them out.
 CLUSTER_CIDR: Final = ipaddress.ip_network("10.42.0.0/16")
+#: A /16 holds 256 nodes' /24s; K3s's docs say to widen --cluster-cidr beyond 255 nodes. The
+#: cluster-scale nodes take theirs from a /14 beside it (1,024 nodes).
+SCALE_CIDR: Final = ipaddress.ip_network("10.44.0.0/14")
 DEFAULT_MAX_PODS: Final = 110
 
 
@@ -49,6 +52,18 @@ def default_nodes(count: int = 4) -> tuple[SimulatedNode, ...]:
         architecture = "arm64" if index % 2 == 0 else "amd64"
         nodes.append(SimulatedNode(f"kwok-{architecture}-{index // 2}", architecture, pod_cidr=str(next(subnets))))
     return tuple(nodes)
+
+
+def scale_nodes(first: int, count: int) -> tuple[SimulatedNode, ...]:
+    """Nodes ``first`` .. ``first + count - 1`` of a cluster-scale ramp, alternating arm64 and amd64,
+    each with its own /24 of :data:`SCALE_CIDR`; the same index always gives the same node."""
+    last = first + count
+    if first < 0 or count < 0 or last > SCALE_CIDR.num_addresses // 256:
+        raise ValueError(f"scale nodes {first}..{last - 1}: {SCALE_CIDR} holds /24s for nodes 0..1023 only")
+    base = int(SCALE_CIDR.network_address)
+    return tuple(SimulatedNode(f"kwok-scale-{index:04d}", "arm64" if index % 2 == 0 else "amd64",
+                               pod_cidr=f"{ipaddress.ip_address(base + index * 256)}/24")
+                 for index in range(first, last))
 
 
 def node_manifest(node: SimulatedNode) -> dict[str, Any]:
