@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from pytest_perfdata.engines.k8s.metrics import DensityStop, StopReason, density_stop, is_ready, is_stuck
+from pytest_perfdata.engines.k8s import resolve_runtime
+from pytest_perfdata.engines.k8s.local import SimulatedNode
+from pytest_perfdata.engines.k8s.metrics import (
+    DensityStop,
+    StopReason,
+    density_stop,
+    is_ready,
+    is_stuck,
+    pod_cidr_capacity,
+)
 
 #: Measured once: a second attempt would start among the first attempt's pods and pod history.
 pytestmark = pytest.mark.perf(confirm=0)
@@ -19,9 +30,14 @@ def _ramp(k3s_cluster, runtime, node, batches, target: int, step: int):  # type:
     settings = k3s_cluster.settings
     selector, batch = batches.new("density")
     created, stop, ours = 0, None, []
+    # KWOK hands out pod IPs past the end of a node's range, where a real node's IPAM refuses the
+    # next pod: on a simulated node, no more pods are made than its pod CIDR holds.
+    room = pod_cidr_capacity(node.pod_cidr) if node.simulated else None
+    if room is not None:
+        room -= len(k3s_cluster.node_pods(node))
     start = time.monotonic()
     while stop is None:
-        count = min(step, target - created)
+        count = min(step, target - created, step if room is None else room - created)
         k3s_cluster.create_pods([f"{batch}-{i}" for i in range(created, created + count)], runtime, node, batch)
         created += count
         ours, settled = k3s_cluster.settle(selector, created, settings.timeout_s)
@@ -59,38 +75,70 @@ def test_density(perf, k3s_cluster, runtime, batches) -> None:  # type: ignore[n
         perf.record_value(**ramp, value=elapsed, unit="s", engine=engine, notes=notes)
 
 
+@contextmanager
+def _extra_node(k3s_cluster, local_cluster, node: SimulatedNode) -> Iterator:  # type: ignore[no-untyped-def]
+    """A node added to the local cluster for one test, its facts yielded; removed however the test ends."""
+    local_cluster.add_nodes([node])
+    try:
+        yield k3s_cluster.refresh_node(node.name)
+    finally:
+        local_cluster.remove_node(node.name)
+
+
+def _record_variant(perf, k3s_cluster, name: str, node, runtime, ramp, note: str) -> None:  # type: ignore[no-untyped-def]
+    reached, created, stop, elapsed = ramp
+    notes = (f"stopped: {stop.message}", f"{reached} pods Ready after {elapsed:.1f} s ({created} created)", note,
+             *k3s_cluster.notes(node, runtime))
+    engine = k3s_cluster.engine(node)
+    perf.record_value(k3s_cluster.cluster_metric(f"k3s.control_plane.density.{name}.pods"), reached, unit="pods",
+                      better="higher", engine=engine, notes=notes)
+    perf.record_value(k3s_cluster.cluster_metric(f"k3s.control_plane.density.{name}.ramp_time"), elapsed, unit="s",
+                      engine=engine, notes=notes)
+
+
+#: A node whose max-pods is above what its /24 can address: the network stops the ramp first.
+CIDR_NODE_PODS = 300
+CIDR_NODE_CIDR = "10.42.239.0/24"  # beside the /20 below, never inside it
+
+
+def test_density_until_the_pod_cidr_runs_out(perf, k3s_cluster, local_cluster, batches) -> None:  # type: ignore[no-untyped-def]
+    """A node allowed 300 pods with K3s's /24: the ramp stops at the 253 addresses it has, and says so.
+
+    KWOK does not model address exhaustion (it hands out addresses past the range), so the stop
+    comes from the addresses in use against the range's size, as a real node's IPAM would refuse
+    the next pod; on a real node the ramp also reads the CNI's "no IP addresses available" events.
+    """
+    edge = SimulatedNode("kwok-amd64-cidr", "amd64", max_pods=CIDR_NODE_PODS, pod_cidr=CIDR_NODE_CIDR)
+    runtime = resolve_runtime(k3s_cluster.facts, "runc", k3s_cluster.settings)
+    perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
+    with _extra_node(k3s_cluster, local_cluster, edge) as node:
+        ramp = _ramp(k3s_cluster, runtime, node, batches, CIDR_NODE_PODS, 50)
+    _record_variant(perf, k3s_cluster, "cidr_24", node, runtime, ramp,
+                    f"node raised to max-pods {CIDR_NODE_PODS} with pod CIDR {CIDR_NODE_CIDR}; KWOK does not run out "
+                    "of addresses, so the ramp stopped making pods when the range's were in use")
+    reached, _, stop, _ = ramp
+    assert stop.kind is StopReason.POD_CIDR, f"the ramp stopped for another reason: {stop.message}"
+    assert reached == pod_cidr_capacity(CIDR_NODE_CIDR)
+
+
 #: The figure our users quote for one edge node, and a pod CIDR wide enough to hold it (/20: 4094).
 EDGE_PODS = 3000
 EDGE_CIDR = "10.42.240.0/20"
 
 
-def test_density_at_the_3000_pods_per_node_figure(perf, k3s_cluster, batches) -> None:  # type: ignore[no-untyped-def]
+def test_density_at_the_3000_pods_per_node_figure(perf, k3s_cluster, local_cluster, batches) -> None:  # type: ignore[no-untyped-def]
     """The same ramp on a node raised to 3,000 pods with a /20, local cluster only: what the control plane does.
 
     The node is simulated, so this says nothing of a Raspberry Pi's memory (the claims ledger
     shows that 3,000 × 32 MiB cannot fit in 8 GiB); it shows whether the scheduler, the API
     server and kine keep up with 3,000 pods bound to one node, and how long the ramp takes.
     """
-    from pytest_perfdata.engines.k8s import resolve_runtime
-    from pytest_perfdata.engines.k8s.local import SimulatedNode
-
-    if k3s_cluster.local is None:
-        pytest.skip("adding a 3,000-pod node is done on the local cluster only (--perf-k3s-cluster=local); "
-                    "on your cluster, raise max-pods and the node CIDR and use test_density")
     edge = SimulatedNode("kwok-arm64-edge", "arm64", max_pods=EDGE_PODS, pod_cidr=EDGE_CIDR)
-    k3s_cluster.local.add_nodes([edge])
-    try:
-        node = k3s_cluster.refresh_node(edge.name)
-        runtime = resolve_runtime(k3s_cluster.facts, "runc", k3s_cluster.settings)
-        perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
-        reached, created, stop, elapsed = _ramp(k3s_cluster, runtime, node, batches, EDGE_PODS, 300)
-        notes = (f"stopped: {stop.message}", f"{reached} pods Ready after {elapsed:.1f} s ({created} created)",
-                 f"node raised to max-pods {EDGE_PODS} with pod CIDR {EDGE_CIDR}", *k3s_cluster.notes(node, runtime))
-        engine = k3s_cluster.engine(node)
-        perf.record_value(k3s_cluster.cluster_metric("k3s.control_plane.density.edge_3000.pods"), reached, unit="pods",
-                          better="higher", engine=engine, notes=notes)
-        perf.record_value(k3s_cluster.cluster_metric("k3s.control_plane.density.edge_3000.ramp_time"), elapsed,
-                          unit="s", engine=engine, notes=notes)
-        assert reached == EDGE_PODS, f"the control plane stopped at {reached} pods: {stop.message}"
-    finally:
-        k3s_cluster.local.remove_node(edge.name)
+    runtime = resolve_runtime(k3s_cluster.facts, "runc", k3s_cluster.settings)
+    perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
+    with _extra_node(k3s_cluster, local_cluster, edge) as node:
+        ramp = _ramp(k3s_cluster, runtime, node, batches, EDGE_PODS, 300)
+    _record_variant(perf, k3s_cluster, "edge_3000", node, runtime, ramp,
+                    f"node raised to max-pods {EDGE_PODS} with pod CIDR {EDGE_CIDR}")
+    reached, _, stop, _ = ramp
+    assert reached == EDGE_PODS, f"the control plane stopped at {reached} pods: {stop.message}"
