@@ -70,9 +70,9 @@ def test_cluster_scale(perf, k3s_cluster, local_cluster) -> None:  # type: ignor
             for index in range(CALLS // 2):
                 name = f"scale-{step}-{index}"
                 body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}}
-                mutating.append(_timed(lambda: k3s_cluster.call(f"create config map {name}",
+                mutating.append(_timed(lambda: k3s_cluster.read(f"create config map {name}",
                                                                 core.create_namespaced_config_map, namespace, body)))
-                mutating.append(_timed(lambda: k3s_cluster.call(f"delete config map {name}",
+                mutating.append(_timed(lambda: k3s_cluster.read(f"delete config map {name}",
                                                                 core.delete_namespaced_config_map, name, namespace)))
             listing = [_timed(lambda: k3s_cluster.read("list nodes", core.list_node)) for _ in range(LISTS)]
             nodes_now = len(k3s_cluster.read("list nodes", core.list_node)["items"])

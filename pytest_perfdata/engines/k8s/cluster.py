@@ -172,8 +172,8 @@ class K3sCluster:
         for name in names:
             sent[name] = time.time()
             try:
-                self.call(f"create pod {name}", self.core.create_namespaced_pod, self.namespace,
-                          pod_manifest(name, runtime, node, labels))
+                self.read(f"create pod {name}", self.core.create_namespaced_pod, self.namespace,
+                          pod_manifest(name, runtime, node, labels))  # raw JSON: the client's models cost ms a pod
             except ApiException as error:
                 if error.status != 409:  # a retried create that had in fact succeeded
                     raise K3sApiError(f"create pod {name}: {describe_error(error)}") from error
