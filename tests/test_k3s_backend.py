@@ -555,3 +555,18 @@ def test_a_failed_create_ends_the_watch_with_its_cause() -> None:
     runtime = resolve_runtime(cluster.facts, "runc", cluster.settings)
     with pytest.raises(K3sApiError, match=r"create pod start-1-0: HTTP 403 Forbidden"):
         cluster.watch_startup(NAMES, runtime, cluster.nodes[0], "perfdata/batch=start-1", "start-1")
+
+
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_pods_created_in_parallel_are_each_created_once_and_a_failure_names_its_pod(parallel: int) -> None:
+    core = StreamingCore(recorded_stream())
+    cluster = fake_cluster(core, nodes="k3s-server")
+    runtime = resolve_runtime(cluster.facts, "runc", cluster.settings)
+    names = [f"density-1-{i}" for i in range(40)]
+    sent = cluster.create_pods(names, runtime, cluster.nodes[0], "density-1", parallel=parallel)
+    assert list(sent) == names and all(isinstance(t, float) for t in sent.values())
+    assert sorted(args[1] for method, args, _ in core.calls if method == "create_namespaced_pod") == sorted(names)
+    failing = fake_cluster(StreamingCore(b"", fail_create=ApiException(status=403, reason="Forbidden")), nodes="k3s-server")
+    with pytest.raises(K3sApiError, match=r"create pod density-2-\d+: HTTP 403 Forbidden"):
+        failing.create_pods([f"density-2-{i}" for i in range(8)], runtime, failing.nodes[0], "density-2",
+                            parallel=parallel)

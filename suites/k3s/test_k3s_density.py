@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -23,6 +21,7 @@ from pytest_perfdata.engines.k8s.metrics import (
 pytestmark = pytest.mark.perf(confirm=0)
 
 STEP = 10
+CREATORS = 4  # creates in flight at once, as a load generator sends them
 
 
 def _ramp(k3s_cluster, runtime, node, batches, target: int, step: int):  # type: ignore[no-untyped-def]
@@ -38,7 +37,8 @@ def _ramp(k3s_cluster, runtime, node, batches, target: int, step: int):  # type:
     start = time.monotonic()
     while stop is None:
         count = min(step, target - created, step if room is None else room - created)
-        k3s_cluster.create_pods([f"{batch}-{i}" for i in range(created, created + count)], runtime, node, batch)
+        k3s_cluster.create_pods([f"{batch}-{i}" for i in range(created, created + count)], runtime, node, batch,
+                                parallel=CREATORS)
         created += count
         ours, settled = k3s_cluster.settle(selector, created, settings.timeout_s)
         stop = density_stop(k3s_cluster.node_object(node), k3s_cluster.node_pods(node), ours, k3s_cluster.events(),
@@ -75,25 +75,27 @@ def test_density(perf, k3s_cluster, runtime, batches) -> None:  # type: ignore[n
         perf.record_value(**ramp, value=elapsed, unit="s", engine=engine, notes=notes)
 
 
-@contextmanager
-def _extra_node(k3s_cluster, local_cluster, node: SimulatedNode) -> Iterator:  # type: ignore[no-untyped-def]
-    """A node added to the local cluster for one test, its facts yielded; removed however the test ends."""
-    local_cluster.add_nodes([node])
+def _ramp_on_a_new_node(perf, k3s_cluster, local_cluster, batches, name: str, added: SimulatedNode, step: int,
+                        note: str):  # type: ignore[no-untyped-def]
+    """The ramp to ``added.max_pods`` on a node added for it, recorded as ``k3s.control_plane.density.<name>.*``;
+    the node is removed however the ramp ends. Returns ``(reached, stop)``."""
+    runtime = resolve_runtime(k3s_cluster.facts, "runc", k3s_cluster.settings)
+    perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
+    local_cluster.add_nodes([added])
     try:
-        yield k3s_cluster.refresh_node(node.name)
+        node = k3s_cluster.refresh_node(added.name)
+        reached, created, stop, elapsed = _ramp(k3s_cluster, runtime, node, batches, added.max_pods, step)
     finally:
-        local_cluster.remove_node(node.name)
-
-
-def _record_variant(perf, k3s_cluster, name: str, node, runtime, ramp, note: str) -> None:  # type: ignore[no-untyped-def]
-    reached, created, stop, elapsed = ramp
-    notes = (f"stopped: {stop.message}", f"{reached} pods Ready after {elapsed:.1f} s ({created} created)", note,
+        local_cluster.remove_node(added.name)
+    notes = (f"stopped: {stop.message}", f"{reached} pods Ready after {elapsed:.1f} s ({created} created)",
+             f"node raised to max-pods {added.max_pods} with pod CIDR {added.pod_cidr}", note,
              *k3s_cluster.notes(node, runtime))
     engine = k3s_cluster.engine(node)
     perf.record_value(k3s_cluster.cluster_metric(f"k3s.control_plane.density.{name}.pods"), reached, unit="pods",
                       better="higher", engine=engine, notes=notes)
     perf.record_value(k3s_cluster.cluster_metric(f"k3s.control_plane.density.{name}.ramp_time"), elapsed, unit="s",
                       engine=engine, notes=notes)
+    return reached, stop
 
 
 #: A node whose max-pods is above what its /24 can address: the network stops the ramp first.
@@ -108,15 +110,10 @@ def test_density_until_the_pod_cidr_runs_out(perf, k3s_cluster, local_cluster, b
     comes from the addresses in use against the range's size, as a real node's IPAM would refuse
     the next pod; on a real node the ramp also reads the CNI's "no IP addresses available" events.
     """
-    edge = SimulatedNode("kwok-amd64-cidr", "amd64", max_pods=CIDR_NODE_PODS, pod_cidr=CIDR_NODE_CIDR)
-    runtime = resolve_runtime(k3s_cluster.facts, "runc", k3s_cluster.settings)
-    perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
-    with _extra_node(k3s_cluster, local_cluster, edge) as node:
-        ramp = _ramp(k3s_cluster, runtime, node, batches, CIDR_NODE_PODS, 50)
-    _record_variant(perf, k3s_cluster, "cidr_24", node, runtime, ramp,
-                    f"node raised to max-pods {CIDR_NODE_PODS} with pod CIDR {CIDR_NODE_CIDR}; KWOK does not run out "
-                    "of addresses, so the ramp stopped making pods when the range's were in use")
-    reached, _, stop, _ = ramp
+    node = SimulatedNode("kwok-amd64-cidr", "amd64", max_pods=CIDR_NODE_PODS, pod_cidr=CIDR_NODE_CIDR)
+    reached, stop = _ramp_on_a_new_node(perf, k3s_cluster, local_cluster, batches, "cidr_24", node, 50,
+                                        "KWOK does not run out of addresses, so the ramp stopped making pods when "
+                                        "the range's were in use")
     assert stop.kind is StopReason.POD_CIDR, f"the ramp stopped for another reason: {stop.message}"
     assert reached == pod_cidr_capacity(CIDR_NODE_CIDR)
 
@@ -133,12 +130,7 @@ def test_density_at_the_3000_pods_per_node_figure(perf, k3s_cluster, local_clust
     shows that 3,000 × 32 MiB cannot fit in 8 GiB); it shows whether the scheduler, the API
     server and kine keep up with 3,000 pods bound to one node, and how long the ramp takes.
     """
-    edge = SimulatedNode("kwok-arm64-edge", "arm64", max_pods=EDGE_PODS, pod_cidr=EDGE_CIDR)
-    runtime = resolve_runtime(k3s_cluster.facts, "runc", k3s_cluster.settings)
-    perf.runtime(k3s_cluster.facts.distribution, k3s_cluster.facts.server_version)
-    with _extra_node(k3s_cluster, local_cluster, edge) as node:
-        ramp = _ramp(k3s_cluster, runtime, node, batches, EDGE_PODS, 300)
-    _record_variant(perf, k3s_cluster, "edge_3000", node, runtime, ramp,
-                    f"node raised to max-pods {EDGE_PODS} with pod CIDR {EDGE_CIDR}")
-    reached, _, stop, _ = ramp
+    node = SimulatedNode("kwok-arm64-edge", "arm64", max_pods=EDGE_PODS, pod_cidr=EDGE_CIDR)
+    reached, stop = _ramp_on_a_new_node(perf, k3s_cluster, local_cluster, batches, "edge_3000", node, 300,
+                                        "the scheduler, API server and kine with 3,000 pods bound to one node")
     assert reached == EDGE_PODS, f"the control plane stopped at {reached} pods: {stop.message}"

@@ -163,21 +163,35 @@ class K3sCluster:
         batch = f"{prefix}-{self._batches}"
         return f"{BATCH_LABEL}={batch}", batch
 
-    def create_pods(self, names: Iterable[str], runtime: RuntimeChoice, node: NodeFacts, batch: str) -> dict[str, float]:
-        """Create pods; returns when each create request was sent, on the client's wall clock."""
+    def create_pods(self, names: Iterable[str], runtime: RuntimeChoice, node: NodeFacts, batch: str, *,
+                    parallel: int = 1) -> dict[str, float]:
+        """Create pods; returns when each create request was sent, on the client's wall clock.
+
+        ``parallel`` > 1 sends that many creates at once, as load generators do (kube-burner's
+        QPS and burst): for a ramp, where what counts is how fast the control plane takes
+        them; start-up latency keeps one at a time, so that each pod's clock starts alone.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
         from kubernetes.client.exceptions import ApiException
 
-        sent = {}
         labels = {MANAGED_BY[0]: MANAGED_BY[1], BATCH_LABEL: batch}
-        for name in names:
-            sent[name] = time.time()
+
+        def create(name: str) -> float:
+            sent = time.time()
             try:
                 self.read(f"create pod {name}", self.core.create_namespaced_pod, self.namespace,
                           pod_manifest(name, runtime, node, labels))  # raw JSON: the client's models cost ms a pod
             except ApiException as error:
                 if error.status != 409:  # a retried create that had in fact succeeded
                     raise K3sApiError(f"create pod {name}: {describe_error(error)}") from error
-        return sent
+            return sent
+
+        names = list(names)
+        if parallel <= 1:
+            return {name: create(name) for name in names}
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="perfdata-create") as pool:
+            return dict(zip(names, pool.map(create, names)))
 
     def list_pods(self, selector: str) -> list[dict[str, Any]]:
         return list(self.read("list pods", self.core.list_namespaced_pod, self.namespace,
