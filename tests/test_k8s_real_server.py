@@ -134,6 +134,9 @@ def tenant_core(cluster: LocalCluster, tenant_level: ssl.SSLContext) -> Any:
 
 @pytest.fixture
 def held_seat(cluster: LocalCluster, tenant_level: ssl.SSLContext, tenant_core: Any) -> Iterator[SeatHolder]:
+    # The seat must be free first: a holder sent while the last one's request still holds it is
+    # rejected itself, and then holds nothing.
+    _wait("the seat free (a tenant GET answered 200)", lambda: _tenant_get(cluster.plane, tenant_level)[0] == 200)
     holder = SeatHolder(cluster.plane, tenant_level)
     try:
         _wait("the seat held (a tenant GET answered 429)", lambda: _tenant_get(cluster.plane, tenant_level)[0] == 429)

@@ -90,19 +90,24 @@ class _Child:
 
 
 def _stop_children(children: list[_Child], folder: Path) -> None:
-    """SIGTERM each component (the last started first), then SIGKILL what is left; remove the state."""
+    """Stop each component, the last started first, each gone before the next is asked; remove the state.
+
+    One at a time, because a component outlives what it depends on badly: an API server whose
+    datastore went first keeps retrying it until it is killed, where it stops in about a second
+    while kine still answers. SIGTERM, then SIGKILL for the process group of whatever has not
+    left by its share of ``_STOP_GRACE_S``.
+    """
+    deadline = time.monotonic() + _STOP_GRACE_S
     for child in reversed(children):
         if child.process.poll() is None:
             try:
                 os.killpg(child.process.pid, signal.SIGTERM)
             except (ProcessLookupError, PermissionError):
                 pass
-    deadline = time.monotonic() + _STOP_GRACE_S
-    for child in reversed(children):
-        try:
-            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
         kill_group(child.process.pid)  # the group: anything a component started goes too
         try:
             child.process.wait(timeout=5.0)
