@@ -21,7 +21,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 #: Files whose figures include the server's resident memory. They run first in this folder: the
 #: density ramps before them (3,000 pods) grow the servers' heaps, and resident memory does not shrink.
-MEMORY_FIRST = ("test_k3s_server.py", "test_k3s_scale.py")
+MEMORY_FIRST = ("test_k3s_scale.py", "test_k3s_server.py")  # the ramp from the fewest objects
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
