@@ -19,7 +19,7 @@ from . import _defaults
 from .report.markdown import write_markdown
 from .report.terminal import summary_lines
 from .session import PerfRun
-from .targets import machine_target
+from .targets import baseline_path, machine_target
 
 __all__ = ["Finished", "finish_run"]
 
@@ -64,7 +64,7 @@ def _save(run: PerfRun) -> tuple[list[str], bool]:
 def _save_target(run: PerfRun, target: str, unique: list[Record]) -> tuple[list[str], bool]:
     """Save one target's records; a record its file refuses is named and dropped, the others saved."""
     notes, refused = [], False
-    path = run.baselines_of(target).path
+    path = baseline_path(run.settings.baselines_dir, target)  # validated when its records were made
     while unique:
         try:
             result = save_records(path, target, unique, run.settings.default_regression)

@@ -34,16 +34,21 @@ FLOWCONTROL = "/apis/flowcontrol.apiserver.k8s.io/v1"
 LOW_INFLIGHT = ControlPlaneOptions(max_requests_inflight=5, max_mutating_requests_inflight=5)
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
+def _started(options: ControlPlaneOptions | None) -> Iterator[LocalCluster]:
     found = find_binaries(ROOT)
     if isinstance(found, str):
         pytest.skip(found)
-    started = LocalCluster.start(found, default_nodes(2), LOW_INFLIGHT)
+    started = LocalCluster.start(found, default_nodes(2), options)
     try:
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    """The throttling tests' server, deliberately starved of concurrency."""
+    yield from _started(LOW_INFLIGHT)
 
 
 def _must(answer: tuple[int, bytes], *expected: int) -> Any:
@@ -61,12 +66,6 @@ def _wait(what: str, done: Callable[[], bool], timeout_s: float = 30.0) -> None:
 
 
 # -- throttling
-
-
-def _tenant_tls(plane: LocalControlPlane) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(plane.pki.ca_cert))
-    context.load_cert_chain(str(plane.pki.tenant_cert), str(plane.pki.tenant_key))
-    return context
 
 
 def _tenant_get(plane: LocalControlPlane, context: ssl.SSLContext) -> tuple[int, dict[str, str]]:
@@ -117,7 +116,7 @@ def tenant_level(cluster: LocalCluster) -> Iterator[ssl.SSLContext]:
                             "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
                                                "namespaces": ["*"], "clusterScope": True}],
                             "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}]}}))  # fmt: skip
-    context = _tenant_tls(plane)
+    context = plane.tenant_tls
     uid = level["metadata"]["uid"]  # the server names the level that served a request in a header
     _wait("the tenant's requests served by its priority level",
           lambda: _tenant_get(plane, context)[1].get("x-kubernetes-pf-prioritylevel-uid") == uid)

@@ -152,7 +152,7 @@ class LocalControlPlane:
         try:
             plane._start_kine(binaries.kine)
             plane._start_apiserver(binaries.control_plane, options)
-            plane._write_kubeconfig()
+            plane._write_kubeconfigs()
             plane._start_controller_manager(binaries.control_plane)
             plane._start_scheduler(binaries.control_plane)
             plane._start_kwok(binaries.kwok)
@@ -204,7 +204,7 @@ class LocalControlPlane:
         status, body = self.get("/version")
         self.version = json.loads(body) if status == 200 else {}
 
-    def _write_kubeconfig(self) -> None:
+    def _write_kubeconfigs(self) -> None:
         """The admin's and the tenant's kubeconfigs (see :mod:`.pki`)."""
         _write_kubeconfig(self.kubeconfig, self.server, self.pki.ca_cert, "perfdata-admin", self.pki.admin_cert,
                           self.pki.admin_key)
@@ -266,9 +266,12 @@ class LocalControlPlane:
     @functools.cached_property
     def _tls(self) -> ssl.SSLContext:
         """The admin's TLS context, made once: readiness is polled every 50 ms."""
-        context = ssl.create_default_context(cafile=str(self.pki.ca_cert))
-        context.load_cert_chain(str(self.pki.admin_cert), str(self.pki.admin_key))
-        return context
+        return _client_context(self.pki.ca_cert, self.pki.admin_cert, self.pki.admin_key)
+
+    @functools.cached_property
+    def tenant_tls(self) -> ssl.SSLContext:
+        """The tenant's TLS context, for raw requests as an ordinary user (see :mod:`.pki`)."""
+        return _client_context(self.pki.ca_cert, self.pki.tenant_cert, self.pki.tenant_key)
 
     def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
         """One GET to the API server as the admin: ``(status, body)``; connection errors propagate."""
@@ -333,6 +336,12 @@ class LocalControlPlane:
     def stop(self) -> None:
         """Stop every component, last started first, and remove the state directory; idempotent."""
         self._finalizer()
+
+
+def _client_context(ca: Path, cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca))
+    context.load_cert_chain(str(cert), str(key))
+    return context
 
 
 def _write_kubeconfig(path: Path, server: str, ca: Path, user: str, cert: Path, key: Path) -> None:
