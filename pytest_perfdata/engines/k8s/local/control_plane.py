@@ -45,6 +45,8 @@ SERVICE_CIDR: Final = "10.43.0.0/16"
 _READY_TIMEOUT_S: Final = 120.0
 _STOP_GRACE_S: Final = 10.0
 _LAST_WORDS: Final = 8
+#: Components that are not part of what K3s runs as its server: KWOK stands for the nodes' kubelets.
+_NOT_SERVER: Final = frozenset({"kwok"})
 
 
 class LocalClusterError(Exception):
@@ -312,7 +314,11 @@ class LocalControlPlane:
         sizes = self.resident_bytes()
         note = "resident memory (VmRSS): " + ", ".join(f"{name} {size / 2**20:.1f} MiB"
                                                        for name, size in sorted(sizes.items()))
-        return sum(size for name, size in sizes.items() if name != "kwok"), note
+        return sum(size for name, size in sizes.items() if name not in _NOT_SERVER), note
+
+    def server_cpu_seconds(self) -> float:
+        """The server's CPU time so far, the same components as :meth:`server_bytes` (KWOK left out)."""
+        return sum(seconds for name, seconds in self.cpu_seconds().items() if name not in _NOT_SERVER)
 
     def cpu_seconds(self) -> dict[str, float]:
         """Each running component's CPU time so far (user + system, ``/proc/<pid>/stat``), in seconds."""
